@@ -1,0 +1,3 @@
+from erpsync.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The only place with I/O: the ERP client, the database, the system clock."""

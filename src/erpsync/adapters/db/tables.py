@@ -1,0 +1,141 @@
+"""Every table, declared once. The mirror tables are built from the record catalog."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import TypeEngine
+
+from erpsync.adapters.db.types import DecimalText, UtcDateTime
+from erpsync.domain.catalog import SPECS, ChildSpec, FieldKind, FieldSpec, RecordSpec
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _column_type(spec: FieldSpec) -> TypeEngine[Any]:
+    kinds: dict[FieldKind, TypeEngine[Any]] = {
+        FieldKind.TEXT: String(spec.max_length),
+        FieldKind.INT: Integer(),
+        FieldKind.DECIMAL: DecimalText(),
+        FieldKind.DATE: Date(),
+        FieldKind.DATETIME: UtcDateTime(),
+        FieldKind.BOOL: Boolean(),
+    }
+    return kinds[spec.kind]
+
+
+def _column(spec: FieldSpec, key: str) -> Column[Any]:
+    return Column(
+        spec.name, _column_type(spec), primary_key=spec.name == key, nullable=not spec.required
+    )
+
+
+def _mirror_table(spec: RecordSpec) -> Table:
+    columns = [_column(f, spec.key) for f in spec.fields]
+    columns += [
+        Column("row_hash", String(32), nullable=False),
+        Column("seen_run", Integer, nullable=True),
+        Column("synced_at", UtcDateTime, nullable=False),
+        Column("deleted_at", UtcDateTime, nullable=True),
+    ]
+    if spec.search_fields:
+        columns.append(Column("search_text", Text, nullable=False, server_default=""))
+    table = Table(spec.table, metadata, *columns)
+    Index(f"ix_{spec.table}_seen_run", table.c.seen_run)
+    if spec.agent_field:
+        Index(f"ix_{spec.table}_{spec.agent_field}", table.c[spec.agent_field])
+    return table
+
+
+def _child_table(parent: RecordSpec, child: ChildSpec) -> Table:
+    parent_key = parent.field(parent.key)
+    return Table(
+        child.table,
+        metadata,
+        Column(
+            f"parent_{parent.key}",
+            String(parent_key.max_length),
+            ForeignKey(f"{parent.table}.{parent.key}", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        *(
+            Column(
+                f.name, _column_type(f), primary_key=f.name == child.key, nullable=not f.required
+            )
+            for f in child.fields
+        ),
+    )
+
+
+mirror_tables: dict[str, Table] = {spec.table: _mirror_table(spec) for spec in SPECS.values()}
+child_tables: dict[str, Table] = {
+    child.table: _child_table(spec, child) for spec in SPECS.values() for child in spec.children
+}
+
+Index("ix_prices_product_code", mirror_tables["prices"].c.product_code)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("type", String(16), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("trigger", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("since", UtcDateTime, nullable=True),
+    Column("cursor", Text, nullable=True),
+    Column("pages", Integer, nullable=False, default=0),
+    Column("high_water_mark", UtcDateTime, nullable=True),
+    Column("fetched", Integer, nullable=False, default=0),
+    Column("inserted", Integer, nullable=False, default=0),
+    Column("updated", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("deleted", Integer, nullable=False, default=0),
+    Column("quarantined", Integer, nullable=False, default=0),
+    Column("duration_s", Float, nullable=True),
+    Column("error", Text, nullable=True),
+    Index("ix_sync_runs_type_started", "type", "started_at"),
+    Index("ix_sync_runs_status", "status"),
+)
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("type", String(16), primary_key=True),
+    Column("watermark", UtcDateTime, nullable=True),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("sync_runs.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("record_key", String(64), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_quarantine_type_created", "type", "created_at"),
+)

@@ -1,0 +1,142 @@
+"""The ERP source over HTTP: the contract in the README, retried on transient failures only."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from erpsync.domain.types import SyncType
+from erpsync.errors import ErpProtocolError, ErpUnavailableError
+from erpsync.ports import SourcePage
+
+log = logging.getLogger(__name__)
+
+#: Statuses worth another try: the ERP is busy, restarting or overloaded, or answered 409
+#: because another client holds its only session.
+TRANSIENT_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+#: Network failures worth another try; anything else (a bad certificate, a bad URL) is final.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    httpx.TimeoutException,
+    httpx.ConnectError,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+    httpx.PoolTimeout,
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    initial_wait_s: float = 0.2
+    max_wait_s: float = 5.0
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code in TRANSIENT_STATUSES
+    return isinstance(exc, TRANSIENT_ERRORS)
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    log.warning("action=erp_retry attempt=%d reason=%r", state.attempt_number, str(exc))
+
+
+class HttpErpSource:
+    """:class:`~erpsync.ports.ErpSource` speaking ``GET /api/v1/{type}`` with a bearer token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout_s: float = 30.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout_s),
+            transport=transport,
+        )
+        self._retry = retry or RetryPolicy()
+
+    async def fetch_page(
+        self, type: SyncType, *, since: datetime | None, cursor: str | None, limit: int
+    ) -> SourcePage:
+        params: dict[str, str | int] = {"limit": limit}
+        if since is not None:
+            params["updated_since"] = since.isoformat()
+        if cursor is not None:
+            params["cursor"] = cursor
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(is_transient),
+            stop=stop_after_attempt(self._retry.attempts),
+            wait=wait_exponential_jitter(self._retry.initial_wait_s, self._retry.max_wait_s),
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    response = await self._client.get(f"/api/v1/{type.value}", params=params)
+                    response.raise_for_status()
+        except httpx.HTTPStatusError as exc:
+            raise ErpUnavailableError(
+                f"ERP answered {exc.response.status_code} for {type.value}: "
+                f"{_error_text(exc.response)}"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise ErpUnavailableError(
+                f"ERP unreachable for {type.value}: {exc.__class__.__name__} {exc}".strip()
+            ) from exc
+        return parse_page(response)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, Mapping):
+        return str(body.get("detail") or body.get("error") or body)[:200]
+    return str(body)[:200]
+
+
+def parse_page(response: httpx.Response) -> SourcePage:
+    """Check the page envelope; the items themselves are validated by the sync engine."""
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise ErpProtocolError("ERP page is not JSON") from exc
+    if not isinstance(body, Mapping) or not isinstance(body.get("items"), list):
+        raise ErpProtocolError("ERP page has no 'items' list")
+    cursor = body.get("next_cursor")
+    if cursor is not None and not isinstance(cursor, str):
+        raise ErpProtocolError("ERP page 'next_cursor' is not a string")
+    mark = body.get("high_water_mark")
+    try:
+        high_water_mark = datetime.fromisoformat(mark) if mark else None
+    except (TypeError, ValueError) as exc:
+        raise ErpProtocolError(f"ERP page 'high_water_mark' is not ISO-8601: {mark!r}") from exc
+    if high_water_mark is not None and high_water_mark.tzinfo is None:
+        raise ErpProtocolError("ERP page 'high_water_mark' has no time zone")
+    items: list[Any] = body["items"]
+    return SourcePage(items=items, next_cursor=cursor, high_water_mark=high_water_mark)

@@ -1,0 +1,143 @@
+"""Every boundary of erpsync as a Protocol; each docstring is the contract an adapter keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from erpsync.domain.catalog import RecordSpec
+from erpsync.domain.records import CleanRecord
+from erpsync.domain.runs import Checkpoint, RunStatus, SyncRun
+from erpsync.domain.types import SyncMode, SyncType
+
+
+class Clock(Protocol):
+    """The only source of time. ``now()`` is timezone-aware UTC."""
+
+    def now(self) -> datetime: ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Suspend for ``seconds`` of this clock's time (a fake clock waits for ``advance``)."""
+
+
+@dataclass(frozen=True)
+class SourcePage:
+    """One page of one type from the ERP.
+
+    ``items`` are raw, unvalidated objects; ``next_cursor`` is ``None`` on the last page;
+    ``high_water_mark`` is the ERP's latest ``updated_at`` for the type when it served the page.
+    """
+
+    items: Sequence[Any]
+    next_cursor: str | None
+    high_water_mark: datetime | None
+
+
+class ErpSource(Protocol):
+    """Where ERP data comes from.
+
+    Pages are served in a stable order (``updated_at`` then key), so a record that changes while
+    a sync pages through moves behind the cursor and is still seen. ``since`` keeps only records
+    with ``updated_at >= since``; ``cursor`` is the opaque value of a previous page.
+
+    Raises:
+        ErpUnavailableError: the ERP could not answer, after the adapter's own retries.
+        ErpProtocolError: the answer does not follow the contract.
+    """
+
+    async def fetch_page(
+        self, type: SyncType, *, since: datetime | None, cursor: str | None, limit: int
+    ) -> SourcePage: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    key: str | None
+    reason: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class PageWrite:
+    """Everything one page changes, written in one transaction with the run's checkpoint.
+
+    ``upserts`` are new or changed records (they are marked seen by the run); ``seen_keys`` are
+    keys of records the page showed unchanged, marked seen so a full sync's sweep spares them.
+    """
+
+    run_id: int
+    spec: RecordSpec
+    upserts: Sequence[CleanRecord]
+    seen_keys: Sequence[str]
+    quarantined: Sequence[Quarantined]
+    checkpoint: Checkpoint
+    written_at: datetime
+
+
+class MirrorStore(Protocol):
+    """The local mirror of ERP data, one table per type (plus child tables)."""
+
+    def existing_hashes(self, spec: RecordSpec, keys: Sequence[str]) -> dict[str, str | None]:
+        """Content hash of each given key already mirrored; ``None`` for a deleted record.
+        Keys never mirrored are absent."""
+
+    def apply_page(self, write: PageWrite) -> None:
+        """Write the page and the run's checkpoint atomically: all of it or none of it.
+        An upsert of a deleted record brings it back."""
+
+    def sweep(self, spec: RecordSpec, run_id: int, now: datetime) -> int:
+        """Mark deleted every live record that run ``run_id`` did not see; return how many."""
+
+    def count(self, spec: RecordSpec, *, include_deleted: bool = False) -> int: ...
+
+    def get(self, spec: RecordSpec, key: str) -> dict[str, Any] | None:
+        """One mirrored record with its child rows (and ``deleted_at``), or ``None``."""
+
+    def quarantined(self, run_id: int) -> list[dict[str, Any]]:
+        """The items run ``run_id`` quarantined, oldest first, payload decoded."""
+
+
+class RunStore(Protocol):
+    """Sync runs and the per-type watermark."""
+
+    def start_run(
+        self,
+        type: SyncType,
+        mode: SyncMode,
+        *,
+        trigger: str,
+        since: datetime | None,
+        started_at: datetime,
+    ) -> SyncRun: ...
+
+    def resumable_run(self, type: SyncType) -> SyncRun | None:
+        """The latest run of ``type`` whose status is resumable, if any."""
+
+    def reopen_run(self, run_id: int) -> SyncRun:
+        """Set a resumable run back to ``running`` to continue it from its checkpoint."""
+
+    def get_run(self, run_id: int) -> SyncRun:
+        """Raises ``RecordNotFoundError`` for an unknown id."""
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: RunStatus,
+        *,
+        finished_at: datetime | None,
+        counts_delta_deleted: int = 0,
+        error: str | None = None,
+    ) -> SyncRun:
+        """Set the final (or interrupted) status; ``counts_delta_deleted`` adds the sweep's
+        deletions to the counts."""
+
+    def watermark(self, type: SyncType) -> datetime | None: ...
+
+    def set_watermark(self, type: SyncType, value: datetime) -> None: ...
+
+    def recent_runs(self, type: SyncType | None = None, limit: int = 50) -> list[SyncRun]:
+        """Newest first."""

@@ -1,0 +1,1 @@
+"""Services wire the pure domain to the ports."""

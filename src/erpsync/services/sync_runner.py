@@ -1,0 +1,227 @@
+"""The one sync engine: pages through the ERP source into the mirror, for any type."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from erpsync.domain.catalog import SPECS, RecordSpec
+from erpsync.domain.records import CleanRecord, InvalidRecordError, clean_record, raw_key
+from erpsync.domain.runs import Checkpoint, RunStatus, SyncCounts, SyncRun
+from erpsync.domain.types import SyncMode, SyncType
+from erpsync.ports import Clock, ErpSource, MirrorStore, PageWrite, Quarantined, RunStore
+
+log = logging.getLogger(__name__)
+
+ProgressListener = Callable[[SyncRun], None]
+
+
+def _never() -> bool:
+    return False
+
+
+def _ignore(_run: SyncRun) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class SortedPage:
+    """One source page sorted into what to write, what is unchanged and what is bad."""
+
+    upserts: list[CleanRecord]
+    seen_keys: list[str]
+    quarantined: list[Quarantined]
+    counts: SyncCounts
+
+
+def sort_page(
+    spec: RecordSpec,
+    items: Sequence[Any],
+    existing_hashes: Callable[[Sequence[str]], Mapping[str, str | None]],
+    *,
+    mark_unchanged: bool,
+) -> SortedPage:
+    """Validate a page and compare it with the mirror by content hash.
+
+    A key seen twice in one page keeps its last version. Quarantined items with a usable key are
+    still marked seen (when ``mark_unchanged``) so a full sync never deletes a record only because
+    the ERP sent it malformed this time.
+    """
+    clean: dict[str, CleanRecord] = {}
+    bad: list[Quarantined] = []
+    for item in items:
+        try:
+            record = clean_record(spec, item)
+        except InvalidRecordError as exc:
+            bad.append(Quarantined(raw_key(spec, item), str(exc), json.dumps(item, default=str)))
+            continue
+        clean[record.key] = record
+    existing = existing_hashes(list(clean))
+    upserts: list[CleanRecord] = []
+    seen: list[str] = []
+    inserted = updated = unchanged = 0
+    for key, record in clean.items():
+        if key not in existing or existing[key] is None:
+            inserted += 1
+            upserts.append(record)
+        elif existing[key] != record.content_hash:
+            updated += 1
+            upserts.append(record)
+        else:
+            unchanged += 1
+            if mark_unchanged:
+                seen.append(key)
+    if mark_unchanged:
+        seen.extend(q.key for q in bad if q.key is not None and q.key not in clean)
+    counts = SyncCounts(
+        fetched=len(items),
+        inserted=inserted,
+        updated=updated,
+        unchanged=unchanged,
+        quarantined=len(bad),
+    )
+    return SortedPage(upserts, seen, bad, counts)
+
+
+class SyncRunner:
+    """Runs one sync of one type to its end, its failure, or the next page boundary at which
+    ``should_yield`` says to stop.
+
+    Pages are written one transaction each, together with the run's checkpoint; a run that
+    stops early (preempted, or the process died) is continued from that checkpoint by the next
+    run of its type. Store calls go to a worker thread so the event loop keeps serving.
+    """
+
+    def __init__(
+        self,
+        source: ErpSource,
+        mirror: MirrorStore,
+        runs: RunStore,
+        clock: Clock,
+        *,
+        overlap: timedelta = timedelta(seconds=60),
+        specs: Mapping[SyncType, RecordSpec] = SPECS,
+    ) -> None:
+        self._source = source
+        self._mirror = mirror
+        self._runs = runs
+        self._clock = clock
+        self._overlap = overlap
+        self._specs = specs
+
+    async def run(
+        self,
+        type: SyncType,
+        mode: SyncMode = SyncMode.INCREMENTAL,
+        *,
+        trigger: str = "manual",
+        should_yield: Callable[[], bool] = _never,
+        on_page: ProgressListener = _ignore,
+    ) -> SyncRun:
+        """Sync ``type`` and return the run as it ended: completed, interrupted or failed."""
+        spec = self._specs[type]
+        run = await self._begin(type, mode, trigger)
+        try:
+            return await self._pages(spec, run, should_yield, on_page)
+        except Exception as exc:
+            reason = str(exc) or exc.__class__.__name__
+            return await asyncio.to_thread(
+                self._runs.finish_run,
+                run.id,
+                RunStatus.FAILED,
+                finished_at=self._clock.now(),
+                error=reason,
+            )
+
+    async def _begin(self, type: SyncType, mode: SyncMode, trigger: str) -> SyncRun:
+        pending = await asyncio.to_thread(self._runs.resumable_run, type)
+        if pending is not None:
+            if pending.mode == SyncMode.FULL or pending.mode == mode:
+                return await asyncio.to_thread(self._runs.reopen_run, pending.id)
+            await asyncio.to_thread(
+                self._runs.finish_run,
+                pending.id,
+                RunStatus.FAILED,
+                finished_at=self._clock.now(),
+                error="superseded by a full sync",
+            )
+        watermark = await asyncio.to_thread(self._runs.watermark, type)
+        if watermark is None:
+            mode = SyncMode.FULL
+        since = None if mode == SyncMode.FULL or watermark is None else watermark - self._overlap
+        return await asyncio.to_thread(
+            self._runs.start_run,
+            type,
+            mode,
+            trigger=trigger,
+            since=since,
+            started_at=self._clock.now(),
+        )
+
+    async def _pages(
+        self,
+        spec: RecordSpec,
+        run: SyncRun,
+        should_yield: Callable[[], bool],
+        on_page: ProgressListener,
+    ) -> SyncRun:
+        full = run.mode == SyncMode.FULL
+        checkpoint = run.checkpoint
+        while True:
+            page = await self._source.fetch_page(
+                spec.type, since=run.since, cursor=checkpoint.cursor, limit=spec.page_size
+            )
+            sorted_page = await asyncio.to_thread(
+                sort_page,
+                spec,
+                page.items,
+                lambda keys: self._mirror.existing_hashes(spec, keys),
+                mark_unchanged=full,
+            )
+            checkpoint = Checkpoint(
+                cursor=page.next_cursor,
+                pages=checkpoint.pages + 1,
+                counts=checkpoint.counts + sorted_page.counts,
+                high_water_mark=checkpoint.high_water_mark or page.high_water_mark,
+            )
+            await asyncio.to_thread(
+                self._mirror.apply_page,
+                PageWrite(
+                    run_id=run.id,
+                    spec=spec,
+                    upserts=sorted_page.upserts,
+                    seen_keys=sorted_page.seen_keys,
+                    quarantined=sorted_page.quarantined,
+                    checkpoint=checkpoint,
+                    written_at=self._clock.now(),
+                ),
+            )
+            run = run.with_checkpoint(checkpoint)
+            on_page(run)
+            if page.next_cursor is None:
+                return await self._complete(spec, run)
+            if should_yield():
+                return await asyncio.to_thread(
+                    self._runs.finish_run, run.id, RunStatus.INTERRUPTED, finished_at=None
+                )
+
+    async def _complete(self, spec: RecordSpec, run: SyncRun) -> SyncRun:
+        deleted = 0
+        if run.mode == SyncMode.FULL:
+            deleted = await asyncio.to_thread(self._mirror.sweep, spec, run.id, self._clock.now())
+        if run.checkpoint.high_water_mark is not None:
+            await asyncio.to_thread(
+                self._runs.set_watermark, spec.type, run.checkpoint.high_water_mark
+            )
+        return await asyncio.to_thread(
+            self._runs.finish_run,
+            run.id,
+            RunStatus.COMPLETED,
+            finished_at=self._clock.now(),
+            counts_delta_deleted=deleted,
+        )

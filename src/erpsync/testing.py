@@ -1,0 +1,206 @@
+"""Fakes that keep the same rules as the real adapters, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from erpsync.domain.catalog import RecordSpec
+from erpsync.domain.runs import RunStatus, SyncRun
+from erpsync.domain.types import SyncMode, SyncType
+from erpsync.errors import RecordNotFoundError
+from erpsync.ports import PageWrite
+
+
+class FakeClock:
+    """A clock that moves only when told to. ``sleep`` waits until ``advance`` passes its end."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+        self._sleepers: list[tuple[datetime, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+
+    def now(self) -> datetime:
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        deadline = self._now + timedelta(seconds=seconds)
+        heapq.heappush(self._sleepers, (deadline, next(self._seq), future))
+        await future
+
+    @property
+    def sleepers(self) -> int:
+        return sum(1 for *_, f in self._sleepers if not f.done())
+
+    def next_wakeup(self) -> datetime | None:
+        live = [d for d, _, f in self._sleepers if not f.done()]
+        return min(live) if live else None
+
+    async def advance(self, seconds: float = 0, *, to: datetime | None = None) -> None:
+        """Move time forward, waking each sleeper in deadline order at its own deadline."""
+        target = to if to is not None else self._now + timedelta(seconds=seconds)
+        while self._sleepers and self._sleepers[0][0] <= target:
+            deadline, _, future = heapq.heappop(self._sleepers)
+            if future.done():
+                continue
+            self._now = max(self._now, deadline)
+            future.set_result(None)
+            for _ in range(5):
+                await asyncio.sleep(0)
+        self._now = max(self._now, target)
+        await asyncio.sleep(0)
+
+
+class InMemoryMirrorStore:
+    """:class:`~erpsync.ports.MirrorStore` in dictionaries, following the SQL store's rules."""
+
+    def __init__(self, runs: InMemoryRunStore) -> None:
+        self._runs = runs
+        self._rows: dict[str, dict[str, dict[str, Any]]] = {}
+        self._quarantine: list[dict[str, Any]] = []
+
+    def _table(self, spec: RecordSpec) -> dict[str, dict[str, Any]]:
+        return self._rows.setdefault(spec.table, {})
+
+    def existing_hashes(self, spec: RecordSpec, keys: Sequence[str]) -> dict[str, str | None]:
+        table = self._table(spec)
+        return {
+            k: (None if table[k]["deleted_at"] else table[k]["row_hash"])
+            for k in keys
+            if k in table
+        }
+
+    def apply_page(self, write: PageWrite) -> None:
+        table = self._table(write.spec)
+        for record in write.upserts:
+            table[record.key] = {
+                **record.values,
+                **{name: [dict(r) for r in rows] for name, rows in record.children.items()},
+                "row_hash": record.content_hash,
+                "seen_run": write.run_id,
+                "deleted_at": None,
+            }
+        for key in write.seen_keys:
+            if key in table:
+                table[key]["seen_run"] = write.run_id
+        for q in write.quarantined:
+            self._quarantine.append(
+                {
+                    "run_id": write.run_id,
+                    "record_key": q.key,
+                    "reason": q.reason,
+                    "payload": json.loads(q.payload),
+                }
+            )
+        self._runs.checkpoint(write.run_id, write.checkpoint)
+
+    def sweep(self, spec: RecordSpec, run_id: int, now: datetime) -> int:
+        swept = 0
+        for row in self._table(spec).values():
+            if row["deleted_at"] is None and row["seen_run"] != run_id:
+                row["deleted_at"] = now
+                swept += 1
+        return swept
+
+    def count(self, spec: RecordSpec, *, include_deleted: bool = False) -> int:
+        return sum(
+            1 for r in self._table(spec).values() if include_deleted or r["deleted_at"] is None
+        )
+
+    def get(self, spec: RecordSpec, key: str) -> dict[str, Any] | None:
+        row = self._table(spec).get(key)
+        if row is None:
+            return None
+        return {k: v for k, v in row.items() if k not in ("row_hash", "seen_run")}
+
+    def quarantined(self, run_id: int) -> list[dict[str, Any]]:
+        return [q for q in self._quarantine if q["run_id"] == run_id]
+
+
+class InMemoryRunStore:
+    """:class:`~erpsync.ports.RunStore` in dictionaries, following the SQL store's rules."""
+
+    def __init__(self) -> None:
+        self._runs: dict[int, SyncRun] = {}
+        self._watermarks: dict[SyncType, datetime] = {}
+        self._ids = itertools.count(1)
+
+    def start_run(
+        self,
+        type: SyncType,
+        mode: SyncMode,
+        *,
+        trigger: str,
+        since: datetime | None,
+        started_at: datetime,
+    ) -> SyncRun:
+        run = SyncRun(
+            id=next(self._ids),
+            type=type,
+            mode=mode,
+            trigger=trigger,
+            status=RunStatus.RUNNING,
+            started_at=started_at,
+            since=since,
+        )
+        self._runs[run.id] = run
+        return run
+
+    def get_run(self, run_id: int) -> SyncRun:
+        try:
+            return self._runs[run_id]
+        except KeyError:
+            raise RecordNotFoundError("sync run", str(run_id)) from None
+
+    def checkpoint(self, run_id: int, checkpoint: Any) -> None:
+        self._runs[run_id] = self.get_run(run_id).with_checkpoint(checkpoint)
+
+    def resumable_run(self, type: SyncType) -> SyncRun | None:
+        candidates = [r for r in self._runs.values() if r.type == type and r.status.resumable]
+        return max(candidates, key=lambda r: r.id, default=None)
+
+    def reopen_run(self, run_id: int) -> SyncRun:
+        run = replace(self.get_run(run_id), status=RunStatus.RUNNING, finished_at=None, error=None)
+        self._runs[run_id] = run
+        return run
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: RunStatus,
+        *,
+        finished_at: datetime | None,
+        counts_delta_deleted: int = 0,
+        error: str | None = None,
+    ) -> SyncRun:
+        run = self.get_run(run_id)
+        counts = replace(run.counts, deleted=run.counts.deleted + counts_delta_deleted)
+        run = replace(
+            run,
+            status=status,
+            finished_at=finished_at,
+            error=error,
+            checkpoint=replace(run.checkpoint, counts=counts),
+        )
+        self._runs[run_id] = run
+        return run
+
+    def watermark(self, type: SyncType) -> datetime | None:
+        return self._watermarks.get(type)
+
+    def set_watermark(self, type: SyncType, value: datetime) -> None:
+        self._watermarks[type] = value
+
+    def recent_runs(self, type: SyncType | None = None, limit: int = 50) -> list[SyncRun]:
+        runs = sorted(self._runs.values(), key=lambda r: r.id, reverse=True)
+        return [r for r in runs if type is None or r.type == type][:limit]
