@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from erpsync.domain.types import SyncType
 
@@ -52,9 +53,14 @@ class RecordSpec:
     search_fields: tuple[str, ...] = ()
     agent_field: str | None = None
 
-    @property
+    @cached_property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
+
+    @cached_property
+    def hashed_fields(self) -> tuple[str, ...]:
+        """The fields whose change is a change: all but ``updated_at``."""
+        return tuple(name for name in self.field_names if name != "updated_at")
 
     def field(self, name: str) -> FieldSpec:
         for f in self.fields:
@@ -98,7 +104,7 @@ CUSTOMERS = RecordSpec(
         _f("agent_code", max_length=32),
         UPDATED_AT,
     ),
-    page_size=100,
+    page_size=500,
     search_fields=("code", "name", "vat_number", "city"),
     agent_field="agent_code",
 )

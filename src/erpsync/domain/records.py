@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from erpsync.domain.catalog import ChildSpec, FieldKind, FieldSpec, RecordSpec
@@ -30,9 +31,12 @@ class CleanRecord:
 
 
 def _text(raw: Any, spec: FieldSpec) -> Value:
-    if not isinstance(raw, str | int):
+    if type(raw) is str:
+        text = raw.strip()
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        text = str(raw)
+    else:
         raise InvalidRecordError(f"{spec.name}: expected text, got {type(raw).__name__}")
-    text = str(raw).strip()
     if len(text) > spec.max_length:
         raise InvalidRecordError(f"{spec.name}: longer than {spec.max_length} characters")
     return text or None
@@ -82,7 +86,9 @@ def _bool(raw: Any, spec: FieldSpec) -> Value:
     return raw
 
 
-_PARSERS: dict[FieldKind, Callable[[Any, FieldSpec], Value]] = {
+Parser = Callable[[Any, FieldSpec], Value]
+
+_PARSERS: dict[FieldKind, Parser] = {
     FieldKind.TEXT: _text,
     FieldKind.INT: _int,
     FieldKind.DECIMAL: _decimal,
@@ -92,11 +98,25 @@ _PARSERS: dict[FieldKind, Callable[[Any, FieldSpec], Value]] = {
 }
 
 
+@cache
+def _plan(fields: tuple[FieldSpec, ...]) -> tuple[tuple[FieldSpec, Parser | None], ...]:
+    """Per field, its parser; ``None`` marks plain text, the common case, handled inline."""
+    return tuple((f, None if f.kind is FieldKind.TEXT else _PARSERS[f.kind]) for f in fields)
+
+
 def _clean_row(item: Mapping[str, Any], fields: tuple[FieldSpec, ...], where: str) -> Row:
     row: Row = {}
-    for spec in fields:
+    for spec, parser in _plan(fields):
         raw = item.get(spec.name)
-        value = None if raw is None or raw == "" else _PARSERS[spec.kind](raw, spec)
+        value: Value
+        if raw is None or raw == "":
+            value = None
+        elif parser is None and type(raw) is str:
+            value = raw.strip() or None
+            if value is not None and len(value) > spec.max_length:
+                raise InvalidRecordError(f"{spec.name}: longer than {spec.max_length} characters")
+        else:
+            value = (parser or _text)(raw, spec)
         if value is None and spec.required:
             raise InvalidRecordError(f"{where}{spec.name}: required")
         row[spec.name] = value
@@ -125,16 +145,35 @@ def _clean_children(item: Mapping[str, Any], child: ChildSpec) -> list[Row]:
 
 
 def raw_key(spec: RecordSpec, item: Any) -> str | None:
-    """The item's key as text, if it has a usable one (used to label quarantined items)."""
+    """The item's key as text, if it has a usable one."""
     if isinstance(item, Mapping):
         key = item.get(spec.key)
-        if isinstance(key, str | int) and not isinstance(key, bool):
+        if type(key) is str:
+            return key.strip() or None
+        if isinstance(key, int) and not isinstance(key, bool):
             return str(key)
     return None
 
 
-def clean_record(spec: RecordSpec, item: Any) -> CleanRecord:
-    """Validate one ERP item.
+def content_hash(spec: RecordSpec, item: Mapping[str, Any]) -> str:
+    """A digest of what the ERP says of a record, taken before validation so an unchanged
+    record is recognised without parsing it. ``updated_at`` is left out: a touch is no change.
+    """
+    parts = [str(item.get(name)) for name in spec.hashed_fields]
+    for child in spec.children:
+        rows = item.get(child.name)
+        if isinstance(rows, list):
+            for row in rows:
+                if isinstance(row, Mapping):
+                    parts.extend(str(row.get(f.name)) for f in child.fields)
+                parts.append("\x1e")
+        else:
+            parts.append(str(rows))
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def clean_record(spec: RecordSpec, item: Any, digest: str | None = None) -> CleanRecord:
+    """Validate one ERP item; ``digest`` is its :func:`content_hash` when already known.
 
     Raises:
         InvalidRecordError: the item is not an object, a required field is missing or a field
@@ -148,15 +187,5 @@ def clean_record(spec: RecordSpec, item: Any) -> CleanRecord:
         key=str(values[spec.key]),
         values=values,
         children=children,
-        content_hash=content_hash(spec, values, children),
+        content_hash=digest or content_hash(spec, item),
     )
-
-
-def content_hash(spec: RecordSpec, values: Row, children: Mapping[str, list[Row]]) -> str:
-    """A digest of what the record says; ``updated_at`` is left out, so a touch is no change."""
-    parts = [str(values[name]) for name in spec.field_names if name != "updated_at"]
-    for child in spec.children:
-        for row in children[child.name]:
-            parts.extend(str(row[f.name]) for f in child.fields)
-            parts.append("\x1e")
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
 from erpsync.domain.types import DEFAULT_SCHEDULE, SyncType, TypeSchedule
@@ -90,7 +90,8 @@ class Schedule:
     """The schedule in force: one validated :class:`TypeSchedule` for each of the six types.
 
     Attributes:
-        anchor: When the service started (timezone-aware); every grid is anchored here.
+        anchor: When the service started (timezone-aware, kept in UTC); every grid is
+            anchored here, and every tick this class returns is in UTC.
         entries: The entry of every type; defaults to :data:`DEFAULT_SCHEDULE`.
         changed_at: Per type, when an admin last changed its grid; ticks before it are not owed.
 
@@ -114,8 +115,11 @@ class Schedule:
             if entry.type != type:
                 raise InvalidScheduleError(f"entry for {entry.type.value} filed under {type}")
             validate_entry(entry)
+        # UTC throughout: arithmetic on a zone with DST would run on wall-clock time.
+        object.__setattr__(self, "anchor", self.anchor.astimezone(UTC))
         object.__setattr__(self, "entries", MappingProxyType(dict(self.entries)))
-        object.__setattr__(self, "changed_at", MappingProxyType(dict(self.changed_at)))
+        changed_at = {t: at.astimezone(UTC) for t, at in self.changed_at.items()}
+        object.__setattr__(self, "changed_at", MappingProxyType(changed_at))
 
     def entry(self, type: SyncType) -> TypeSchedule:
         return self.entries[type]

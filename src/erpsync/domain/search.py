@@ -9,7 +9,9 @@ from erpsync.domain.catalog import RecordSpec
 
 
 def normalise(text: str) -> str:
-    """Lower case, accents removed, whitespace collapsed: "Città  Sant'Angelo" → "citta sant'angelo"."""
+    """Lower case, no accents, single spaces: "Città  Sant'Angelo" → "citta sant'angelo"."""
+    if text.isascii():
+        return " ".join(text.casefold().split())
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(plain.casefold().split())

@@ -11,10 +11,24 @@ from datetime import timedelta
 from typing import Any
 
 from erpsync.domain.catalog import SPECS, RecordSpec
-from erpsync.domain.records import CleanRecord, InvalidRecordError, clean_record, raw_key
+from erpsync.domain.records import (
+    CleanRecord,
+    InvalidRecordError,
+    clean_record,
+    content_hash,
+    raw_key,
+)
 from erpsync.domain.runs import Checkpoint, RunStatus, SyncCounts, SyncRun
 from erpsync.domain.types import SyncMode, SyncType
-from erpsync.ports import Clock, ErpSource, MirrorStore, PageWrite, Quarantined, RunStore
+from erpsync.ports import (
+    Clock,
+    ErpSource,
+    MirrorStore,
+    PageWrite,
+    Quarantined,
+    RunStore,
+    SourcePage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,38 +60,43 @@ def sort_page(
     *,
     mark_unchanged: bool,
 ) -> SortedPage:
-    """Validate a page and compare it with the mirror by content hash.
+    """Compare a page with the mirror by content hash and validate what changed.
 
-    A key seen twice in one page keeps its last version. Quarantined items with a usable key are
-    still marked seen (when ``mark_unchanged``) so a full sync never deletes a record only because
+    Unchanged records are recognised by hash alone and not parsed again. A key seen twice in
+    one page keeps its last version. A malformed item whose key is already mirrored is still
+    marked seen (when ``mark_unchanged``), so a full sync never deletes a record only because
     the ERP sent it malformed this time.
     """
-    clean: dict[str, CleanRecord] = {}
     bad: list[Quarantined] = []
+    candidates: dict[str, tuple[Any, str]] = {}
     for item in items:
-        try:
-            record = clean_record(spec, item)
-        except InvalidRecordError as exc:
-            bad.append(Quarantined(raw_key(spec, item), str(exc), json.dumps(item, default=str)))
+        key = raw_key(spec, item)
+        if key is None:
+            bad.append(_quarantine(spec, item, None))
             continue
-        clean[record.key] = record
-    existing = existing_hashes(list(clean))
+        candidates[key] = (item, content_hash(spec, item))
+    existing = existing_hashes(list(candidates))
     upserts: list[CleanRecord] = []
     seen: list[str] = []
     inserted = updated = unchanged = 0
-    for key, record in clean.items():
-        if key not in existing or existing[key] is None:
-            inserted += 1
-            upserts.append(record)
-        elif existing[key] != record.content_hash:
-            updated += 1
-            upserts.append(record)
-        else:
+    for key, (item, digest) in candidates.items():
+        known = existing.get(key)
+        if known == digest:
             unchanged += 1
             if mark_unchanged:
                 seen.append(key)
-    if mark_unchanged:
-        seen.extend(q.key for q in bad if q.key is not None and q.key not in clean)
+            continue
+        try:
+            upserts.append(clean_record(spec, item, digest))
+        except InvalidRecordError as exc:
+            bad.append(Quarantined(key, str(exc), _payload(item)))
+            if mark_unchanged and key in existing:
+                seen.append(key)
+            continue
+        if known is None:
+            inserted += 1
+        else:
+            updated += 1
     counts = SyncCounts(
         fetched=len(items),
         inserted=inserted,
@@ -86,6 +105,18 @@ def sort_page(
         quarantined=len(bad),
     )
     return SortedPage(upserts, seen, bad, counts)
+
+
+def _payload(item: Any) -> str:
+    return json.dumps(item, default=str)
+
+
+def _quarantine(spec: RecordSpec, item: Any, key: str | None) -> Quarantined:
+    try:
+        clean_record(spec, item)
+    except InvalidRecordError as exc:
+        return Quarantined(key, str(exc), _payload(item))
+    return Quarantined(key, f"no usable {spec.key}", _payload(item))
 
 
 class SyncRunner:
@@ -176,30 +207,8 @@ class SyncRunner:
             page = await self._source.fetch_page(
                 spec.type, since=run.since, cursor=checkpoint.cursor, limit=spec.page_size
             )
-            sorted_page = await asyncio.to_thread(
-                sort_page,
-                spec,
-                page.items,
-                lambda keys: self._mirror.existing_hashes(spec, keys),
-                mark_unchanged=full,
-            )
-            checkpoint = Checkpoint(
-                cursor=page.next_cursor,
-                pages=checkpoint.pages + 1,
-                counts=checkpoint.counts + sorted_page.counts,
-                high_water_mark=checkpoint.high_water_mark or page.high_water_mark,
-            )
-            await asyncio.to_thread(
-                self._mirror.apply_page,
-                PageWrite(
-                    run_id=run.id,
-                    spec=spec,
-                    upserts=sorted_page.upserts,
-                    seen_keys=sorted_page.seen_keys,
-                    quarantined=sorted_page.quarantined,
-                    checkpoint=checkpoint,
-                    written_at=self._clock.now(),
-                ),
+            checkpoint = await asyncio.to_thread(
+                self._write_page, spec, run, page, checkpoint, mark_unchanged=full
             )
             run = run.with_checkpoint(checkpoint)
             on_page(run)
@@ -209,6 +218,41 @@ class SyncRunner:
                 return await asyncio.to_thread(
                     self._runs.finish_run, run.id, RunStatus.INTERRUPTED, finished_at=None
                 )
+
+    def _write_page(
+        self,
+        spec: RecordSpec,
+        run: SyncRun,
+        page: SourcePage,
+        previous: Checkpoint,
+        *,
+        mark_unchanged: bool,
+    ) -> Checkpoint:
+        """Sort and write one page (in a worker thread); return the run's new checkpoint."""
+        sorted_page = sort_page(
+            spec,
+            page.items,
+            lambda keys: self._mirror.existing_hashes(spec, keys),
+            mark_unchanged=mark_unchanged,
+        )
+        checkpoint = Checkpoint(
+            cursor=page.next_cursor,
+            pages=previous.pages + 1,
+            counts=previous.counts + sorted_page.counts,
+            high_water_mark=previous.high_water_mark or page.high_water_mark,
+        )
+        self._mirror.apply_page(
+            PageWrite(
+                run_id=run.id,
+                spec=spec,
+                upserts=sorted_page.upserts,
+                seen_keys=sorted_page.seen_keys,
+                quarantined=sorted_page.quarantined,
+                checkpoint=checkpoint,
+                written_at=self._clock.now(),
+            )
+        )
+        return checkpoint
 
     async def _complete(self, spec: RecordSpec, run: SyncRun) -> SyncRun:
         deleted = 0

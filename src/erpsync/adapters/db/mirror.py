@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, and_, delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.dml import Insert
 
+from erpsync.adapters.db.bulk import BulkUpsert
 from erpsync.adapters.db.tables import child_tables, mirror_tables, quarantine, sync_runs
 from erpsync.domain.catalog import RecordSpec
 from erpsync.domain.search import search_text
@@ -20,35 +19,36 @@ from erpsync.ports import PageWrite
 _BOOKKEEPING = ("row_hash", "seen_run", "synced_at", "deleted_at", "search_text")
 
 
-def upsert_statement(engine: Engine, table: Table, key: str) -> Insert:
-    """``INSERT … ON CONFLICT (key) DO UPDATE`` for the engine's dialect."""
-    dialect = sqlite if engine.dialect.name == "sqlite" else postgresql
-    stmt = dialect.insert(table)
-    updated = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
-    upsert: Insert = stmt.on_conflict_do_update(index_elements=[table.c[key]], set_=updated)
-    return upsert
-
-
 class SqlMirrorStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._upserts = {
-            spec_table: upsert_statement(engine, table, _primary_key(table))
-            for spec_table, table in mirror_tables.items()
+            name: BulkUpsert(engine, table, _primary_key(table))
+            for name, table in mirror_tables.items()
+        }
+        self._existing = {
+            name: select(table.c[_primary_key(table)], table.c.row_hash, table.c.deleted_at).where(
+                table.c[_primary_key(table)].in_(bindparam("keys", expanding=True))
+            )
+            for name, table in mirror_tables.items()
+        }
+        self._mark_seen = {
+            name: update(table)
+            .where(table.c[_primary_key(table)].in_(bindparam("keys", expanding=True)))
+            .values(seen_run=bindparam("run_id"))
+            for name, table in mirror_tables.items()
         }
 
     def existing_hashes(self, spec: RecordSpec, keys: Sequence[str]) -> dict[str, str | None]:
         if not keys:
             return {}
-        table = mirror_tables[spec.table]
-        key = table.c[spec.key]
-        query = select(key, table.c.row_hash, table.c.deleted_at).where(key.in_(keys))
+        query = self._existing[spec.table]
         with self._engine.connect() as conn:
-            return {k: (None if deleted else h) for k, h, deleted in conn.execute(query)}
+            rows = conn.execute(query, {"keys": list(keys)})
+            return {k: (None if deleted else h) for k, h, deleted in rows}
 
     def apply_page(self, write: PageWrite) -> None:
         spec = write.spec
-        table = mirror_tables[spec.table]
         with self._engine.begin() as conn:
             if write.upserts:
                 rows = []
@@ -61,13 +61,12 @@ class SqlMirrorStore:
                     if spec.search_fields:
                         row["search_text"] = search_text(spec, record.values)
                     rows.append(row)
-                conn.execute(self._upserts[spec.table], rows)
+                self._upserts[spec.table].execute(conn, rows)
                 self._replace_children(conn, write)
             if write.seen_keys:
                 conn.execute(
-                    update(table)
-                    .where(table.c[spec.key].in_(write.seen_keys))
-                    .values(seen_run=write.run_id)
+                    self._mark_seen[spec.table],
+                    {"keys": list(write.seen_keys), "run_id": write.run_id},
                 )
             if write.quarantined:
                 conn.execute(

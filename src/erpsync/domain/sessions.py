@@ -1,0 +1,206 @@
+"""Order-form sessions as leases, and the safety timeout (SPEC §2.5, 2.7–2.9).
+
+While at least one session is open, every sync but ``customers`` is paused. Two clocks run per
+deployment:
+
+* the **lease** of each session proves its tab is alive. Every heartbeat extends it by
+  ``lease_ttl``; a tab that vanished without saying goodbye (crash, lost network) stops
+  heartbeating and its session expires.
+* the **safety timeout** guards against a tab that is alive but abandoned. Only user activity
+  (typing, clicking, opening or closing a form) resets it; heartbeats do not. When no form has
+  shown activity for ``safety_timeout``, every session is dropped and syncs resume even though
+  a tab may still be open.
+
+After a drop the forgotten tab learns it on its next heartbeat (:meth:`FormSessions.ping`
+answers ``False``). It must not re-register on that heartbeat, or the timeout would never hold;
+it registers again with :meth:`FormSessions.open` at its next user activity, which is accepted
+like any new session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from erpsync.errors import ConfigurationError
+
+DEFAULT_LEASE_TTL = timedelta(seconds=45)
+DEFAULT_SAFETY_TIMEOUT = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class FormSession:
+    """One open order form (one browser tab).
+
+    Attributes:
+        id: The id the tab chose for itself; stable across retries of the same tab.
+        opened_at: When it was first registered.
+        lease_until: When it expires unless a heartbeat comes first.
+    """
+
+    id: str
+    opened_at: datetime
+    lease_until: datetime
+
+
+@dataclass(frozen=True)
+class Expired:
+    """What :meth:`FormSessions.expire` ended.
+
+    Attributes:
+        lease_expired: Sessions whose lease ran out, in opening order.
+        safety_timeout: Whether the safety timeout fired.
+        dropped: Sessions the safety timeout dropped (empty when it did not fire).
+    """
+
+    lease_expired: tuple[str, ...] = ()
+    safety_timeout: bool = False
+    dropped: tuple[str, ...] = ()
+
+    @property
+    def ended(self) -> tuple[str, ...]:
+        """Every session ended, whatever the cause."""
+        return self.lease_expired + self.dropped
+
+
+class FormSessions:
+    """The open order forms across the deployment, counted once per tab.
+
+    Invariants: one entry per session id, however often it registers; the safety deadline
+    exists exactly while a session is open; with no session open nothing is paused.
+
+    Args:
+        lease_ttl: How long a session lives after its last heartbeat (or open).
+        safety_timeout: How long all forms may go without user activity before every session
+            is dropped.
+
+    Raises:
+        ConfigurationError: a duration is not positive.
+    """
+
+    def __init__(
+        self,
+        lease_ttl: timedelta = DEFAULT_LEASE_TTL,
+        safety_timeout: timedelta = DEFAULT_SAFETY_TIMEOUT,
+    ) -> None:
+        if lease_ttl <= timedelta(0) or safety_timeout <= timedelta(0):
+            raise ConfigurationError(
+                f"session lease ({lease_ttl}) and safety timeout ({safety_timeout}) "
+                "must be positive"
+            )
+        self.lease_ttl = lease_ttl
+        self.safety_timeout = safety_timeout
+        self._sessions: dict[str, FormSession] = {}
+        self._last_activity: datetime | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self._sessions)
+
+    @property
+    def paused(self) -> bool:
+        """Whether non-customer syncs must wait: at least one form is open."""
+        return bool(self._sessions)
+
+    @property
+    def active_ids(self) -> tuple[str, ...]:
+        """Open session ids in opening order."""
+        return tuple(self._sessions)
+
+    @property
+    def last_activity(self) -> datetime | None:
+        """The last user activity on any open form; ``None`` when none is open."""
+        return self._last_activity
+
+    def sessions(self) -> tuple[FormSession, ...]:
+        """The open sessions in opening order."""
+        return tuple(self._sessions.values())
+
+    def __contains__(self, session_id: object) -> bool:
+        return session_id in self._sessions
+
+    def open(self, session_id: str, now: datetime) -> bool:
+        """Register a tab's form, or refresh it if already registered (a reload, a retry).
+
+        Opening counts as user activity and starts or extends the lease.
+
+        Returns:
+            ``True`` if the session is new, ``False`` if it was already open.
+        """
+        current = self._sessions.get(session_id)
+        opened_at = now if current is None else current.opened_at
+        self._sessions[session_id] = FormSession(session_id, opened_at, now + self.lease_ttl)
+        self._last_activity = now
+        return current is None
+
+    def ping(self, session_id: str, now: datetime, *, active: bool = False) -> bool:
+        """A heartbeat from an open form: extends its lease.
+
+        Args:
+            session_id: The tab's session id.
+            now: When the heartbeat arrived.
+            active: The user typed or clicked since the last heartbeat; resets the safety
+                timeout as well.
+
+        Returns:
+            ``False`` if the session is unknown (closed, expired or dropped); nothing changes
+            then, and the tab registers again with :meth:`open` on its next user activity.
+        """
+        current = self._sessions.get(session_id)
+        if current is None:
+            return False
+        self._sessions[session_id] = FormSession(
+            session_id, current.opened_at, now + self.lease_ttl
+        )
+        if active:
+            self._last_activity = now
+        return True
+
+    def close(self, session_id: str, now: datetime) -> bool:
+        """End a session: the tab left, reloaded or closed, or the user pressed "Fatto".
+
+        Closing is user activity for the forms still open. Closing an unknown id (a second
+        unload beacon, a session already expired) is a no-op.
+
+        Returns:
+            ``True`` if the session was open.
+        """
+        if self._sessions.pop(session_id, None) is None:
+            return False
+        self._last_activity = now if self._sessions else None
+        return True
+
+    def expire(self, now: datetime) -> Expired:
+        """End what has run out at ``now``: leases first, then the safety timeout.
+
+        A lease runs out when ``now >= lease_until``. The safety timeout fires when sessions
+        remain after that and ``now >=`` :meth:`safety_deadline`; it drops all of them. A
+        session ended by its lease is never also reported as dropped.
+        """
+        lease_expired = tuple(s.id for s in self._sessions.values() if now >= s.lease_until)
+        for session_id in lease_expired:
+            del self._sessions[session_id]
+        deadline = self.safety_deadline()
+        dropped: tuple[str, ...] = ()
+        if deadline is not None and now >= deadline:
+            dropped = self.active_ids
+            self._sessions.clear()
+        if not self._sessions:
+            self._last_activity = None
+        return Expired(lease_expired, bool(dropped), dropped)
+
+    def safety_deadline(self) -> datetime | None:
+        """When the safety timeout fires unless activity comes first; ``None`` if no form is
+        open (the timer only runs while syncs are paused)."""
+        if self._last_activity is None or not self._sessions:
+            return None
+        return self._last_activity + self.safety_timeout
+
+    def lease_deadline(self) -> datetime | None:
+        """When the first lease runs out unless heartbeats come first; ``None`` if none open."""
+        return min((s.lease_until for s in self._sessions.values()), default=None)
+
+    def next_deadline(self) -> datetime | None:
+        """When :meth:`expire` next has something to do: the earlier of the two deadlines."""
+        deadlines = [d for d in (self.lease_deadline(), self.safety_deadline()) if d is not None]
+        return min(deadlines, default=None)

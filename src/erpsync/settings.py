@@ -1,0 +1,88 @@
+"""Settings from ``ERPSYNC_*`` environment variables and an optional TOML file.
+
+Nothing here is read at import time: :func:`load_settings` builds a :class:`Settings` when the
+application starts, and an invalid value stops start-up with a message naming the setting.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from erpsync.errors import ConfigurationError
+
+CONFIG_FILE_ENV = "ERPSYNC_CONFIG"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ERPSYNC_", extra="forbid", frozen=True)
+
+    database_url: str = Field(
+        "sqlite:///data/erpsync.db", description="SQLAlchemy URL: sqlite:///… or postgresql://…"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    erp_url: str | None = Field(
+        None, description="Base URL of the ERP source; unset = start the embedded demo ERP"
+    )
+    erp_token: SecretStr = SecretStr("demo-token")
+    erp_timeout_s: float = Field(30.0, gt=0, le=600)
+    erp_retry_attempts: int = Field(4, ge=1, le=20)
+    sync_overlap_s: float = Field(60.0, ge=0, le=86400)
+
+    demo_erp_host: str = "127.0.0.1"
+    demo_erp_port: int = Field(8765, ge=1, le=65535)
+    demo_erp_profile: Literal["realistic", "instant"] = "realistic"
+    demo_erp_seed: int = 7
+    demo_erp_ticker_s: float | None = Field(60.0, gt=0)
+
+    @property
+    def embedded_demo_erp(self) -> bool:
+        return self.erp_url is None
+
+    @property
+    def effective_erp_url(self) -> str:
+        return self.erp_url or f"http://{self.demo_erp_host}:{self.demo_erp_port}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_ENV)
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, or raise :class:`ConfigurationError` saying what is wrong."""
+    config_file = os.environ.get(CONFIG_FILE_ENV)
+    if config_file and not Path(config_file).is_file():
+        raise ConfigurationError(f"{CONFIG_FILE_ENV}={config_file}: no such file")
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings: {problems}") from None
+    except ValueError as exc:
+        raise ConfigurationError(f"invalid settings: {exc}") from None
