@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from erpsync.domain.catalog import RecordSpec
 from erpsync.domain.records import CleanRecord
 from erpsync.domain.runs import Checkpoint, RunStatus, SyncRun
-from erpsync.domain.types import SyncMode, SyncType
+from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
 
 
 class Clock(Protocol):
@@ -141,3 +141,12 @@ class RunStore(Protocol):
 
     def recent_runs(self, type: SyncType | None = None, limit: int = 50) -> list[SyncRun]:
         """Newest first."""
+
+
+class ScheduleStore(Protocol):
+    """Schedule entries an admin changed; types never changed are absent."""
+
+    def load(self) -> dict[SyncType, TypeSchedule]: ...
+
+    def save(self, entry: TypeSchedule) -> None:
+        """Persist ``entry`` (already validated), replacing the type's previous one."""

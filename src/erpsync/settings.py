@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     erp_retry_attempts: int = Field(4, ge=1, le=20)
     sync_overlap_s: float = Field(60.0, ge=0, le=86400)
 
+    scheduler: bool = Field(True, description="run the staggered schedule")
+    session_lease_s: float = Field(45.0, gt=0, le=3600)
+    safety_timeout_s: float = Field(600.0, gt=0, le=86400)
+    max_run_time_s: float = Field(900.0, gt=0, le=86400)
+    smart_reuse_s: float = Field(10.0, ge=0, le=3600)
+    full_sync_every_h: float = Field(24.0, gt=0, le=24 * 30)
+
     demo_erp_host: str = "127.0.0.1"
     demo_erp_port: int = Field(8765, ge=1, le=65535)
     demo_erp_profile: Literal["realistic", "instant"] = "realistic"

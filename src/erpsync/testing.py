@@ -13,7 +13,7 @@ from typing import Any
 
 from erpsync.domain.catalog import RecordSpec
 from erpsync.domain.runs import RunStatus, SyncRun
-from erpsync.domain.types import SyncMode, SyncType
+from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
 from erpsync.errors import RecordNotFoundError
 from erpsync.ports import PageWrite
 
@@ -204,3 +204,16 @@ class InMemoryRunStore:
     def recent_runs(self, type: SyncType | None = None, limit: int = 50) -> list[SyncRun]:
         runs = sorted(self._runs.values(), key=lambda r: r.id, reverse=True)
         return [r for r in runs if type is None or r.type == type][:limit]
+
+
+class InMemoryScheduleStore:
+    """:class:`~erpsync.ports.ScheduleStore` in a dictionary."""
+
+    def __init__(self) -> None:
+        self.entries: dict[SyncType, TypeSchedule] = {}
+
+    def load(self) -> dict[SyncType, TypeSchedule]:
+        return dict(self.entries)
+
+    def save(self, entry: TypeSchedule) -> None:
+        self.entries[entry.type] = entry

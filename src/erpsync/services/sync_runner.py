@@ -153,10 +153,15 @@ class SyncRunner:
         trigger: str = "manual",
         should_yield: Callable[[], bool] = _never,
         on_page: ProgressListener = _ignore,
+        resume: bool = True,
     ) -> SyncRun:
-        """Sync ``type`` and return the run as it ended: completed, interrupted or failed."""
+        """Sync ``type`` and return the run as it ended: completed, interrupted or failed.
+
+        With ``resume`` (the default) an unfinished run of the type is continued from its
+        checkpoint; without it a new run starts and the unfinished one waits its turn.
+        """
         spec = self._specs[type]
-        run = await self._begin(type, mode, trigger)
+        run = await self._begin(type, mode, trigger, resume=resume)
         try:
             return await self._pages(spec, run, should_yield, on_page)
         except Exception as exc:
@@ -169,8 +174,10 @@ class SyncRunner:
                 error=reason,
             )
 
-    async def _begin(self, type: SyncType, mode: SyncMode, trigger: str) -> SyncRun:
-        pending = await asyncio.to_thread(self._runs.resumable_run, type)
+    async def _begin(
+        self, type: SyncType, mode: SyncMode, trigger: str, *, resume: bool
+    ) -> SyncRun:
+        pending = await asyncio.to_thread(self._runs.resumable_run, type) if resume else None
         if pending is not None:
             if pending.mode == SyncMode.FULL or pending.mode == mode:
                 return await asyncio.to_thread(self._runs.reopen_run, pending.id)
@@ -258,10 +265,11 @@ class SyncRunner:
         deleted = 0
         if run.mode == SyncMode.FULL:
             deleted = await asyncio.to_thread(self._mirror.sweep, spec, run.id, self._clock.now())
-        if run.checkpoint.high_water_mark is not None:
-            await asyncio.to_thread(
-                self._runs.set_watermark, spec.type, run.checkpoint.high_water_mark
-            )
+        mark = run.checkpoint.high_water_mark
+        if mark is not None:
+            current = await asyncio.to_thread(self._runs.watermark, spec.type)
+            if current is None or mark > current:
+                await asyncio.to_thread(self._runs.set_watermark, spec.type, mark)
         return await asyncio.to_thread(
             self._runs.finish_run,
             run.id,

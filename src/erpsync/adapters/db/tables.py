@@ -139,3 +139,12 @@ quarantine = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_quarantine_type_created", "type", "created_at"),
 )
+
+schedule_entries = Table(
+    "schedule_entries",
+    metadata,
+    Column("type", String(16), primary_key=True),
+    Column("priority", Integer, nullable=False),
+    Column("interval_s", Integer, nullable=False),
+    Column("offset_s", Integer, nullable=False),
+)

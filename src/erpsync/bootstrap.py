@@ -1,0 +1,121 @@
+"""The composition root: builds every service from the settings, and tears them down."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from erpsync.adapters.clock import SystemClock
+from erpsync.adapters.db.engine import build_engine
+from erpsync.adapters.db.migrate import upgrade
+from erpsync.adapters.db.mirror import SqlMirrorStore
+from erpsync.adapters.db.runs import SqlRunStore
+from erpsync.adapters.db.schedules import SqlScheduleStore
+from erpsync.adapters.erp_http import HttpErpSource, RetryPolicy
+from erpsync.demo_erp import DemoErpConfig, LatencyProfile, demo_erp_server
+from erpsync.ports import Clock, ErpSource
+from erpsync.services.events import EventBus
+from erpsync.services.orchestrator import Orchestrator, OrchestratorConfig
+from erpsync.services.sync_runner import SyncRunner
+from erpsync.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    mirror: SqlMirrorStore
+    runs: SqlRunStore
+    source: ErpSource
+    runner: SyncRunner
+    events: EventBus
+    orchestrator: Orchestrator
+
+
+def demo_erp_config(settings: Settings) -> DemoErpConfig:
+    return DemoErpConfig(
+        seed=settings.demo_erp_seed,
+        latency=LatencyProfile(settings.demo_erp_profile),
+        token=settings.erp_token.get_secret_value(),
+        ticker_interval_seconds=settings.demo_erp_ticker_s,
+    )
+
+
+def orchestrator_config(settings: Settings) -> OrchestratorConfig:
+    return OrchestratorConfig(
+        lease_ttl=timedelta(seconds=settings.session_lease_s),
+        safety_timeout=timedelta(seconds=settings.safety_timeout_s),
+        max_run_time=timedelta(seconds=settings.max_run_time_s),
+        smart_reuse_window=timedelta(seconds=settings.smart_reuse_s),
+        full_sync_every=timedelta(hours=settings.full_sync_every_h),
+        scheduler=settings.scheduler,
+    )
+
+
+async def start_demo_erp(settings: Settings, stack: AsyncExitStack) -> None:
+    """Serve the embedded demo ERP on its own port, in this event loop, until the stack closes."""
+    server = demo_erp_server(
+        settings.demo_erp_host, settings.demo_erp_port, demo_erp_config(settings)
+    )
+    server.config.log_level = "warning"
+    task = asyncio.create_task(server.serve(), name="demo-erp")
+
+    async def stop() -> None:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    stack.push_async_callback(stop)
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the demo ERP stopped while starting")
+        await asyncio.sleep(0.02)
+    log.info("action=demo_erp_started url=%s", settings.effective_erp_url)
+
+
+async def build_services(
+    settings: Settings,
+    stack: AsyncExitStack,
+    *,
+    clock: Clock | None = None,
+    source: ErpSource | None = None,
+    start_orchestrator: bool = True,
+) -> Services:
+    """Build everything, migrating the database first; closing ``stack`` undoes it all."""
+    clock = clock or SystemClock()
+    engine = build_engine(settings.database_url)
+    stack.callback(engine.dispose)
+    await asyncio.to_thread(upgrade, engine)
+    if source is None:
+        if settings.embedded_demo_erp:
+            await start_demo_erp(settings, stack)
+        source = HttpErpSource(
+            settings.effective_erp_url,
+            settings.erp_token.get_secret_value(),
+            timeout_s=settings.erp_timeout_s,
+            retry=RetryPolicy(attempts=settings.erp_retry_attempts),
+        )
+        stack.push_async_callback(source.aclose)
+    mirror = SqlMirrorStore(engine)
+    runs = SqlRunStore(engine)
+    runner = SyncRunner(
+        source, mirror, runs, clock, overlap=timedelta(seconds=settings.sync_overlap_s)
+    )
+    events = EventBus()
+    orchestrator = Orchestrator(
+        runner, runs, SqlScheduleStore(engine), clock, events, orchestrator_config(settings)
+    )
+    if start_orchestrator:
+        await orchestrator.start()
+        stack.push_async_callback(orchestrator.stop)
+    return Services(settings, clock, engine, mirror, runs, source, runner, events, orchestrator)

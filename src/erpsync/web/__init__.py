@@ -1,0 +1,1 @@
+"""The thin web layer: FastAPI routers and server-rendered pages."""

@@ -1,0 +1,131 @@
+"""``/api/sync``: status, schedule, sync requests and the live event stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Request
+from pydantic import BaseModel, Field
+from sse_starlette import EventSourceResponse
+
+from erpsync.domain.runs import SyncRun
+from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
+from erpsync.services.orchestrator import RequestAnswer
+from erpsync.services.status import HISTORY, run_json, sync_status
+from erpsync.web.deps import OrchestratorDep, ServicesDep
+
+router = APIRouter(prefix="/api/sync", tags=["sync"])
+
+
+class SyncRequestBody(BaseModel):
+    mode: SyncMode = SyncMode.INCREMENTAL
+
+
+class ScheduleBody(BaseModel):
+    interval_minutes: float = Field(gt=0, description="minutes between runs")
+    offset_minutes: float = Field(ge=0, description="first run this long after start")
+    priority: int = Field(ge=1, le=100)
+
+
+def _answer(answer: RequestAnswer) -> dict[str, Any]:
+    return {
+        "type": answer.type.value,
+        "outcome": answer.outcome.value,
+        "mode": answer.mode.value,
+        "position": answer.position,
+    }
+
+
+def _schedule_json(entry: TypeSchedule, next_run: str) -> dict[str, Any]:
+    return {
+        "type": entry.type.value,
+        "intervalMinutes": entry.interval.total_seconds() / 60,
+        "offsetMinutes": entry.offset.total_seconds() / 60,
+        "priority": entry.priority,
+        "unit": "minutes",
+        "nextRun": next_run,
+    }
+
+
+@router.get("/status")
+async def status(services: ServicesDep) -> dict[str, Any]:
+    def history() -> dict[SyncType, list[SyncRun]]:
+        return {t: services.runs.recent_runs(t, HISTORY) for t in SyncType}
+
+    runs = await asyncio.to_thread(history)
+    return sync_status(services.orchestrator, runs, services.clock.now())
+
+
+@router.get("/runs")
+async def runs(
+    services: ServicesDep, type: SyncType | None = None, limit: int = 100
+) -> dict[str, Any]:
+    limit = max(1, min(limit, 500))
+    recent = await asyncio.to_thread(services.runs.recent_runs, type, limit)
+    return {"runs": [run_json(r) for r in recent]}
+
+
+@router.get("/schedule")
+async def schedule(orchestrator: OrchestratorDep) -> dict[str, Any]:
+    sched = orchestrator.schedule
+    last = orchestrator.memory.last_fired
+    return {
+        "anchor": sched.anchor.isoformat(),
+        "types": [
+            _schedule_json(sched.entry(t), sched.next_due(t, last.get(t)).isoformat())
+            for t in sorted(SyncType, key=lambda t: -sched.priority(t))
+        ],
+    }
+
+
+@router.put("/schedule/{type}")
+async def change_schedule(
+    type: SyncType, body: ScheduleBody, orchestrator: OrchestratorDep
+) -> dict[str, Any]:
+    entry = TypeSchedule(
+        type,
+        body.priority,
+        timedelta(minutes=body.interval_minutes),
+        timedelta(minutes=body.offset_minutes),
+    )
+    orchestrator.change_schedule(entry)
+    next_run = orchestrator.schedule.next_due(type, orchestrator.memory.last_fired.get(type))
+    return _schedule_json(orchestrator.schedule.entry(type), next_run.isoformat())
+
+
+@router.post("/all", status_code=202)
+async def request_all(
+    orchestrator: OrchestratorDep, body: Annotated[SyncRequestBody | None, Body()] = None
+) -> dict[str, Any]:
+    mode = body.mode if body else SyncMode.INCREMENTAL
+    return {"requests": [_answer(a) for a in orchestrator.request_all(mode)]}
+
+
+@router.post("/{type}", status_code=202)
+async def request_sync(
+    type: SyncType,
+    orchestrator: OrchestratorDep,
+    body: Annotated[SyncRequestBody | None, Body()] = None,
+    mode: Literal["full", "incremental"] | None = None,
+) -> dict[str, Any]:
+    chosen = SyncMode(mode) if mode else (body.mode if body else SyncMode.INCREMENTAL)
+    return _answer(orchestrator.request(type, chosen))
+
+
+@router.get("/events")
+async def events(request: Request, services: ServicesDep) -> EventSourceResponse:
+    async def stream() -> AsyncIterator[dict[str, str]]:
+        async with services.events.subscribe() as queue:
+            yield {"event": "hello", "data": json.dumps({"subscribed": True})}
+            while not await request.is_disconnected():
+                try:
+                    event = await asyncio.wait_for(queue.get(), timeout=15)
+                except TimeoutError:
+                    continue
+                yield {"event": event.action, "data": json.dumps(event.as_json(), default=str)}
+
+    return EventSourceResponse(stream(), ping=15)
