@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -65,29 +65,40 @@ class Quarantined:
 class PageWrite:
     """Everything one page changes, written in one transaction with the run's checkpoint.
 
-    ``upserts`` are new or changed records (they are marked seen by the run); ``seen_keys`` are
-    keys of records the page showed unchanged, marked seen so a full sync's sweep spares them.
+    ``upserts`` are new or changed records; they are marked seen by the run.
     """
 
     run_id: int
     spec: RecordSpec
     upserts: Sequence[CleanRecord]
-    seen_keys: Sequence[str]
     quarantined: Sequence[Quarantined]
     checkpoint: Checkpoint
     written_at: datetime
 
 
+HashLookup = Mapping[str, str | None]
+
+
 class MirrorStore(Protocol):
     """The local mirror of ERP data, one table per type (plus child tables)."""
 
-    def existing_hashes(self, spec: RecordSpec, keys: Sequence[str]) -> dict[str, str | None]:
-        """Content hash of each given key already mirrored; ``None`` for a deleted record.
-        Keys never mirrored are absent."""
+    def write_page(
+        self,
+        spec: RecordSpec,
+        run_id: int,
+        keys: Sequence[str],
+        build: Callable[[HashLookup], PageWrite],
+        *,
+        mark_seen: bool,
+    ) -> PageWrite:
+        """Compare and write one page atomically: all of it or none of it.
 
-    def apply_page(self, write: PageWrite) -> None:
-        """Write the page and the run's checkpoint atomically: all of it or none of it.
-        An upsert of a deleted record brings it back."""
+        In one transaction: look up the content hash of each of ``keys`` already mirrored
+        (``None`` for a deleted record; keys never mirrored are absent), marking those rows
+        seen by ``run_id`` when ``mark_seen``; hand the lookup to ``build``; write the
+        :class:`PageWrite` it returns (upserts, quarantined items, the run's checkpoint) and
+        return it. An upsert of a deleted record brings it back.
+        """
 
     def sweep(self, spec: RecordSpec, run_id: int, now: datetime) -> int:
         """Mark deleted every live record that run ``run_id`` did not see; return how many."""

@@ -6,7 +6,7 @@ import asyncio
 import heapq
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,7 +15,7 @@ from erpsync.domain.catalog import RecordSpec
 from erpsync.domain.runs import RunStatus, SyncRun
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
 from erpsync.errors import RecordNotFoundError
-from erpsync.ports import PageWrite
+from erpsync.ports import HashLookup, PageWrite
 
 
 class FakeClock:
@@ -72,16 +72,25 @@ class InMemoryMirrorStore:
     def _table(self, spec: RecordSpec) -> dict[str, dict[str, Any]]:
         return self._rows.setdefault(spec.table, {})
 
-    def existing_hashes(self, spec: RecordSpec, keys: Sequence[str]) -> dict[str, str | None]:
+    def write_page(
+        self,
+        spec: RecordSpec,
+        run_id: int,
+        keys: Sequence[str],
+        build: Callable[[HashLookup], PageWrite],
+        *,
+        mark_seen: bool,
+    ) -> PageWrite:
         table = self._table(spec)
-        return {
+        existing = {
             k: (None if table[k]["deleted_at"] else table[k]["row_hash"])
             for k in keys
             if k in table
         }
-
-    def apply_page(self, write: PageWrite) -> None:
-        table = self._table(write.spec)
+        write = build(existing)
+        if mark_seen:
+            for key in existing:
+                table[key]["seen_run"] = run_id
         for record in write.upserts:
             table[record.key] = {
                 **record.values,
@@ -90,9 +99,6 @@ class InMemoryMirrorStore:
                 "seen_run": write.run_id,
                 "deleted_at": None,
             }
-        for key in write.seen_keys:
-            if key in table:
-                table[key]["seen_run"] = write.run_id
         for q in write.quarantined:
             self._quarantine.append(
                 {
@@ -103,6 +109,7 @@ class InMemoryMirrorStore:
                 }
             )
         self._runs.checkpoint(write.run_id, write.checkpoint)
+        return write
 
     def sweep(self, spec: RecordSpec, run_id: int, now: datetime) -> int:
         swept = 0

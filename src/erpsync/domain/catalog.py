@@ -104,7 +104,7 @@ CUSTOMERS = RecordSpec(
         _f("agent_code", max_length=32),
         UPDATED_AT,
     ),
-    page_size=500,
+    page_size=100,
     search_fields=("code", "name", "vat_number", "city"),
     agent_field="agent_code",
 )

@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from typing import Any
 
 from erpsync.domain.catalog import ChildSpec, FieldKind, FieldSpec, RecordSpec
@@ -98,10 +97,20 @@ _PARSERS: dict[FieldKind, Parser] = {
 }
 
 
-@cache
-def _plan(fields: tuple[FieldSpec, ...]) -> tuple[tuple[FieldSpec, Parser | None], ...]:
-    """Per field, its parser; ``None`` marks plain text, the common case, handled inline."""
-    return tuple((f, None if f.kind is FieldKind.TEXT else _PARSERS[f.kind]) for f in fields)
+Plan = tuple[tuple[FieldSpec, Parser | None], ...]
+_PLANS: dict[int, tuple[tuple[FieldSpec, ...], Plan]] = {}
+
+
+def _plan(fields: tuple[FieldSpec, ...]) -> Plan:
+    """Per field, its parser; ``None`` marks plain text, the common case, handled inline.
+
+    Cached by identity: hashing the field specs on every record would cost more than parsing.
+    """
+    cached = _PLANS.get(id(fields))
+    if cached is None or cached[0] is not fields:
+        plan = tuple((f, None if f.kind is FieldKind.TEXT else _PARSERS[f.kind]) for f in fields)
+        cached = _PLANS[id(fields)] = (fields, plan)
+    return cached[1]
 
 
 def _clean_row(item: Mapping[str, Any], fields: tuple[FieldSpec, ...], where: str) -> Row:
@@ -159,7 +168,7 @@ def content_hash(spec: RecordSpec, item: Mapping[str, Any]) -> str:
     """A digest of what the ERP says of a record, taken before validation so an unchanged
     record is recognised without parsing it. ``updated_at`` is left out: a touch is no change.
     """
-    parts = [str(item.get(name)) for name in spec.hashed_fields]
+    parts = list(map(str, map(item.get, spec.hashed_fields)))
     for child in spec.children:
         rows = item.get(child.name)
         if isinstance(rows, list):

@@ -23,6 +23,7 @@ from erpsync.domain.types import SyncMode, SyncType
 from erpsync.ports import (
     Clock,
     ErpSource,
+    HashLookup,
     MirrorStore,
     PageWrite,
     Quarantined,
@@ -44,67 +45,66 @@ def _ignore(_run: SyncRun) -> None:
 
 
 @dataclass(frozen=True)
+class Candidates:
+    """A page's items by key, each with its content hash, and the items with no usable key."""
+
+    items: dict[str, tuple[Any, str]]
+    keyless: list[Quarantined]
+    fetched: int
+
+
+@dataclass(frozen=True)
 class SortedPage:
-    """One source page sorted into what to write, what is unchanged and what is bad."""
+    """What to write of one page, and its counts."""
 
     upserts: list[CleanRecord]
-    seen_keys: list[str]
     quarantined: list[Quarantined]
     counts: SyncCounts
 
 
-def sort_page(
-    spec: RecordSpec,
-    items: Sequence[Any],
-    existing_hashes: Callable[[Sequence[str]], Mapping[str, str | None]],
-    *,
-    mark_unchanged: bool,
-) -> SortedPage:
-    """Compare a page with the mirror by content hash and validate what changed.
-
-    Unchanged records are recognised by hash alone and not parsed again. A key seen twice in
-    one page keeps its last version. A malformed item whose key is already mirrored is still
-    marked seen (when ``mark_unchanged``), so a full sync never deletes a record only because
-    the ERP sent it malformed this time.
-    """
-    bad: list[Quarantined] = []
-    candidates: dict[str, tuple[Any, str]] = {}
+def candidates(spec: RecordSpec, items: Sequence[Any]) -> Candidates:
+    """Key and hash every item; a key seen twice in one page keeps its last version."""
+    keyed: dict[str, tuple[Any, str]] = {}
+    keyless: list[Quarantined] = []
     for item in items:
         key = raw_key(spec, item)
         if key is None:
-            bad.append(_quarantine(spec, item, None))
-            continue
-        candidates[key] = (item, content_hash(spec, item))
-    existing = existing_hashes(list(candidates))
+            keyless.append(_quarantine(spec, item, None))
+        else:
+            keyed[key] = (item, content_hash(spec, item))
+    return Candidates(keyed, keyless, len(items))
+
+
+def sort_page(spec: RecordSpec, page: Candidates, existing: HashLookup) -> SortedPage:
+    """Compare a page with the mirror by content hash and validate only what changed.
+
+    Unchanged records are recognised by their hash alone and never parsed again.
+    """
     upserts: list[CleanRecord] = []
-    seen: list[str] = []
+    bad = list(page.keyless)
     inserted = updated = unchanged = 0
-    for key, (item, digest) in candidates.items():
+    for key, (item, digest) in page.items.items():
         known = existing.get(key)
         if known == digest:
             unchanged += 1
-            if mark_unchanged:
-                seen.append(key)
             continue
         try:
             upserts.append(clean_record(spec, item, digest))
         except InvalidRecordError as exc:
             bad.append(Quarantined(key, str(exc), _payload(item)))
-            if mark_unchanged and key in existing:
-                seen.append(key)
             continue
         if known is None:
             inserted += 1
         else:
             updated += 1
     counts = SyncCounts(
-        fetched=len(items),
+        fetched=page.fetched,
         inserted=inserted,
         updated=updated,
         unchanged=unchanged,
         quarantined=len(bad),
     )
-    return SortedPage(upserts, seen, bad, counts)
+    return SortedPage(upserts, bad, counts)
 
 
 def _payload(item: Any) -> str:
@@ -215,7 +215,7 @@ class SyncRunner:
                 spec.type, since=run.since, cursor=checkpoint.cursor, limit=spec.page_size
             )
             checkpoint = await asyncio.to_thread(
-                self._write_page, spec, run, page, checkpoint, mark_unchanged=full
+                self._write_page, spec, run, page, checkpoint, mark_seen=full
             )
             run = run.with_checkpoint(checkpoint)
             on_page(run)
@@ -233,33 +233,35 @@ class SyncRunner:
         page: SourcePage,
         previous: Checkpoint,
         *,
-        mark_unchanged: bool,
+        mark_seen: bool,
     ) -> Checkpoint:
-        """Sort and write one page (in a worker thread); return the run's new checkpoint."""
-        sorted_page = sort_page(
-            spec,
-            page.items,
-            lambda keys: self._mirror.existing_hashes(spec, keys),
-            mark_unchanged=mark_unchanged,
-        )
-        checkpoint = Checkpoint(
-            cursor=page.next_cursor,
-            pages=previous.pages + 1,
-            counts=previous.counts + sorted_page.counts,
-            high_water_mark=previous.high_water_mark or page.high_water_mark,
-        )
-        self._mirror.apply_page(
-            PageWrite(
+        """Compare and write one page (in a worker thread); return the run's new checkpoint.
+
+        A full run marks every key of the page seen, malformed ones included, so its sweep
+        never deletes a record only because the ERP sent it malformed this time.
+        """
+        page_candidates = candidates(spec, page.items)
+
+        def build(existing: HashLookup) -> PageWrite:
+            sorted_page = sort_page(spec, page_candidates, existing)
+            return PageWrite(
                 run_id=run.id,
                 spec=spec,
                 upserts=sorted_page.upserts,
-                seen_keys=sorted_page.seen_keys,
                 quarantined=sorted_page.quarantined,
-                checkpoint=checkpoint,
+                checkpoint=Checkpoint(
+                    cursor=page.next_cursor,
+                    pages=previous.pages + 1,
+                    counts=previous.counts + sorted_page.counts,
+                    high_water_mark=previous.high_water_mark or page.high_water_mark,
+                ),
                 written_at=self._clock.now(),
             )
+
+        written = self._mirror.write_page(
+            spec, run.id, list(page_candidates.items), build, mark_seen=mark_seen
         )
-        return checkpoint
+        return written.checkpoint
 
     async def _complete(self, spec: RecordSpec, run: SyncRun) -> SyncRun:
         deleted = 0

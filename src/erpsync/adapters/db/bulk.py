@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -76,3 +77,39 @@ def _column(
             last, converted = value, process(value)
         out.append(converted)
     return out
+
+
+class KeyList:
+    """A list of keys passed as ONE parameter (a JSON array on SQLite, an array on
+    PostgreSQL), so a page's ``WHERE key IN (…)`` costs one bind, not one per key."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._sqlite = engine.dialect.name == "sqlite"
+
+    def where(self, column: str, *, driver: bool = True) -> str:
+        """The condition, in the driver's own parameter style."""
+        if self._sqlite:
+            return f"{column} IN (SELECT value FROM json_each({self.placeholder}))"
+        return f"{column} = ANY({self.placeholder})"
+
+    @property
+    def placeholder(self) -> str:
+        return "?" if self._sqlite else "%s"
+
+    def fetch(
+        self, conn: Connection, sql: str, keys: Sequence[str], first: object | None = None
+    ) -> list[Any]:
+        """Run a driver-level statement whose last parameter is the key list (after ``first``,
+        when given); all rows as tuples, straight from the driver: no per-row result objects
+        on the hot path."""
+        params = (self.param(keys),) if first is None else (first, self.param(keys))
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, params)
+            rows: list[Any] = cursor.fetchall()
+            return rows
+        finally:
+            cursor.close()
+
+    def param(self, keys: Sequence[str]) -> str | list[str]:
+        return json.dumps(list(keys)) if self._sqlite else list(keys)

@@ -3,19 +3,41 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 
-from erpsync.adapters.db.bulk import BulkUpsert
+from erpsync.adapters.db.bulk import BulkUpsert, KeyList
 from erpsync.adapters.db.tables import child_tables, mirror_tables, quarantine, sync_runs
 from erpsync.domain.catalog import RecordSpec
 from erpsync.domain.search import search_text
-from erpsync.ports import PageWrite
+from erpsync.ports import HashLookup, PageWrite
 
+_CHECKPOINT_COLUMNS = (
+    "cursor",
+    "pages",
+    "high_water_mark",
+    "fetched",
+    "inserted",
+    "updated",
+    "unchanged",
+    "deleted",
+    "quarantined",
+)
 _BOOKKEEPING = ("row_hash", "seen_run", "synced_at", "deleted_at", "search_text")
 
 
@@ -26,80 +48,87 @@ class SqlMirrorStore:
             name: BulkUpsert(engine, table, _primary_key(table))
             for name, table in mirror_tables.items()
         }
+        self._keys = KeyList(engine)
         self._existing = {
-            name: select(table.c[_primary_key(table)], table.c.row_hash, table.c.deleted_at).where(
-                table.c[_primary_key(table)].in_(bindparam("keys", expanding=True))
-            )
+            name: f"SELECT {_primary_key(table)}, row_hash, deleted_at FROM {name} "
+            f"WHERE {self._keys.where(_primary_key(table), driver=True)}"
             for name, table in mirror_tables.items()
         }
         self._mark_seen = {
-            name: update(table)
-            .where(table.c[_primary_key(table)].in_(bindparam("keys", expanding=True)))
-            .values(seen_run=bindparam("run_id"))
+            name: f"UPDATE {name} SET seen_run = {self._keys.placeholder} "
+            f"WHERE {self._keys.where(_primary_key(table), driver=True)} "
+            f"RETURNING {_primary_key(table)}, row_hash, deleted_at"
             for name, table in mirror_tables.items()
         }
+        self._checkpoint = (
+            update(sync_runs)
+            .where(sync_runs.c.id == bindparam("run_id"))
+            .values({name: bindparam(f"cp_{name}") for name in _CHECKPOINT_COLUMNS})
+        )
 
-    def existing_hashes(self, spec: RecordSpec, keys: Sequence[str]) -> dict[str, str | None]:
-        if not keys:
-            return {}
-        query = self._existing[spec.table]
-        with self._engine.connect() as conn:
-            rows = conn.execute(query, {"keys": list(keys)})
-            return {k: (None if deleted else h) for k, h, deleted in rows}
-
-    def apply_page(self, write: PageWrite) -> None:
-        spec = write.spec
+    def write_page(
+        self,
+        spec: RecordSpec,
+        run_id: int,
+        keys: Sequence[str],
+        build: Callable[[HashLookup], PageWrite],
+        *,
+        mark_seen: bool,
+    ) -> PageWrite:
+        lookup = self._mark_seen if mark_seen else self._existing
         with self._engine.begin() as conn:
-            if write.upserts:
-                rows = []
-                for record in write.upserts:
-                    row: dict[str, Any] = dict(record.values)
-                    row["row_hash"] = record.content_hash
-                    row["seen_run"] = write.run_id
-                    row["synced_at"] = write.written_at
-                    row["deleted_at"] = None
-                    if spec.search_fields:
-                        row["search_text"] = search_text(spec, record.values)
-                    rows.append(row)
-                self._upserts[spec.table].execute(conn, rows)
-                self._replace_children(conn, write)
-            if write.seen_keys:
-                conn.execute(
-                    self._mark_seen[spec.table],
-                    {"keys": list(write.seen_keys), "run_id": write.run_id},
-                )
-            if write.quarantined:
-                conn.execute(
-                    insert(quarantine),
-                    [
-                        {
-                            "run_id": write.run_id,
-                            "type": spec.type.value,
-                            "record_key": q.key,
-                            "reason": q.reason,
-                            "payload": q.payload,
-                            "created_at": write.written_at,
-                        }
-                        for q in write.quarantined
-                    ],
-                )
-            checkpoint = write.checkpoint
-            counts = checkpoint.counts
+            rows = self._keys.fetch(conn, lookup[spec.table], keys, run_id if mark_seen else None)
+            write = build({k: (None if deleted else h) for k, h, deleted in rows})
+            self._write(conn, write)
+        return write
+
+    def _write(self, conn: Connection, write: PageWrite) -> None:
+        spec = write.spec
+        if write.upserts:
+            rows = []
+            for record in write.upserts:
+                row: dict[str, Any] = dict(record.values)
+                row["row_hash"] = record.content_hash
+                row["seen_run"] = write.run_id
+                row["synced_at"] = write.written_at
+                row["deleted_at"] = None
+                if spec.search_fields:
+                    row["search_text"] = search_text(spec, record.values)
+                rows.append(row)
+            self._upserts[spec.table].execute(conn, rows)
+            self._replace_children(conn, write)
+        if write.quarantined:
             conn.execute(
-                update(sync_runs)
-                .where(sync_runs.c.id == write.run_id)
-                .values(
-                    cursor=checkpoint.cursor,
-                    pages=checkpoint.pages,
-                    high_water_mark=checkpoint.high_water_mark,
-                    fetched=counts.fetched,
-                    inserted=counts.inserted,
-                    updated=counts.updated,
-                    unchanged=counts.unchanged,
-                    deleted=counts.deleted,
-                    quarantined=counts.quarantined,
-                )
+                insert(quarantine),
+                [
+                    {
+                        "run_id": write.run_id,
+                        "type": spec.type.value,
+                        "record_key": q.key,
+                        "reason": q.reason,
+                        "payload": q.payload,
+                        "created_at": write.written_at,
+                    }
+                    for q in write.quarantined
+                ],
             )
+        checkpoint = write.checkpoint
+        counts = checkpoint.counts
+        conn.execute(
+            self._checkpoint,
+            {
+                "run_id": write.run_id,
+                "cp_cursor": checkpoint.cursor,
+                "cp_pages": checkpoint.pages,
+                "cp_high_water_mark": checkpoint.high_water_mark,
+                "cp_fetched": counts.fetched,
+                "cp_inserted": counts.inserted,
+                "cp_updated": counts.updated,
+                "cp_unchanged": counts.unchanged,
+                "cp_deleted": counts.deleted,
+                "cp_quarantined": counts.quarantined,
+            },
+        )
 
     def _replace_children(self, conn: Connection, write: PageWrite) -> None:
         spec = write.spec

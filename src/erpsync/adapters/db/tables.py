@@ -61,7 +61,6 @@ def _mirror_table(spec: RecordSpec) -> Table:
     if spec.search_fields:
         columns.append(Column("search_text", Text, nullable=False, server_default=""))
     table = Table(spec.table, metadata, *columns)
-    Index(f"ix_{spec.table}_seen_run", table.c.seen_run)
     if spec.agent_field:
         Index(f"ix_{spec.table}_{spec.agent_field}", table.c[spec.agent_field])
     return table
@@ -147,4 +146,53 @@ schedule_entries = Table(
     Column("priority", Integer, nullable=False),
     Column("interval_s", Integer, nullable=False),
     Column("offset_s", Integer, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("agent_code", String(32), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("label", String(100), nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_api_tokens_user_id", "user_id"),
+)
+
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_code", String(32), nullable=False),
+    Column("customer_name", String(200), nullable=False),
+    Column("notes", Text, nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_drafts_owner_updated", "owner_id", "updated_at"),
+)
+
+draft_lines = Table(
+    "draft_lines",
+    metadata,
+    Column(
+        "draft_id", String(64), ForeignKey("drafts.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("line_no", Integer, primary_key=True),
+    Column("product_code", String(32), nullable=False),
+    Column("description", String(200), nullable=False),
+    Column("qty", Integer, nullable=False),
+    Column("unit_price", DecimalText, nullable=False),
+    Column("discount", DecimalText, nullable=False),
+    Column("vat_rate", DecimalText, nullable=False),
 )

@@ -44,7 +44,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.create_index("ix_customers_agent_code", ["agent_code"], unique=False)
-        batch_op.create_index("ix_customers_seen_run", ["seen_run"], unique=False)
 
     op.create_table(
         "ddt",
@@ -64,7 +63,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("ddt", schema=None) as batch_op:
         batch_op.create_index("ix_ddt_agent_code", ["agent_code"], unique=False)
-        batch_op.create_index("ix_ddt_seen_run", ["seen_run"], unique=False)
 
     op.create_table(
         "invoices",
@@ -87,7 +85,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.create_index("ix_invoices_agent_code", ["agent_code"], unique=False)
-        batch_op.create_index("ix_invoices_seen_run", ["seen_run"], unique=False)
 
     op.create_table(
         "orders",
@@ -108,7 +105,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_index("ix_orders_agent_code", ["agent_code"], unique=False)
-        batch_op.create_index("ix_orders_seen_run", ["seen_run"], unique=False)
 
     op.create_table(
         "prices",
@@ -127,7 +123,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("prices", schema=None) as batch_op:
         batch_op.create_index("ix_prices_product_code", ["product_code"], unique=False)
-        batch_op.create_index("ix_prices_seen_run", ["seen_run"], unique=False)
 
     op.create_table(
         "products",
@@ -146,8 +141,6 @@ def upgrade() -> None:
         sa.Column("search_text", sa.Text(), server_default="", nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_products")),
     )
-    with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.create_index("ix_products_seen_run", ["seen_run"], unique=False)
 
     op.create_table(
         "sync_runs",
@@ -234,32 +227,25 @@ def downgrade() -> None:
         batch_op.drop_index("ix_sync_runs_status")
 
     op.drop_table("sync_runs")
-    with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.drop_index("ix_products_seen_run")
 
     op.drop_table("products")
     with op.batch_alter_table("prices", schema=None) as batch_op:
-        batch_op.drop_index("ix_prices_seen_run")
         batch_op.drop_index("ix_prices_product_code")
 
     op.drop_table("prices")
     with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_index("ix_orders_seen_run")
         batch_op.drop_index("ix_orders_agent_code")
 
     op.drop_table("orders")
     with op.batch_alter_table("invoices", schema=None) as batch_op:
-        batch_op.drop_index("ix_invoices_seen_run")
         batch_op.drop_index("ix_invoices_agent_code")
 
     op.drop_table("invoices")
     with op.batch_alter_table("ddt", schema=None) as batch_op:
-        batch_op.drop_index("ix_ddt_seen_run")
         batch_op.drop_index("ix_ddt_agent_code")
 
     op.drop_table("ddt")
     with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.drop_index("ix_customers_seen_run")
         batch_op.drop_index("ix_customers_agent_code")
 
     op.drop_table("customers")
