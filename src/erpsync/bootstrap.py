@@ -12,16 +12,23 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from erpsync.adapters.clock import SystemClock
+from erpsync.adapters.db.drafts import SqlDraftStore
 from erpsync.adapters.db.engine import build_engine
 from erpsync.adapters.db.migrate import upgrade
 from erpsync.adapters.db.mirror import SqlMirrorStore
+from erpsync.adapters.db.mirror_queries import SqlMirrorSearch
 from erpsync.adapters.db.runs import SqlRunStore
 from erpsync.adapters.db.schedules import SqlScheduleStore
+from erpsync.adapters.db.users import SqlUserStore
 from erpsync.adapters.erp_http import HttpErpSource, RetryPolicy
+from erpsync.auth.passwords import Passwords
 from erpsync.demo_erp import DemoErpConfig, LatencyProfile, demo_erp_server
 from erpsync.ports import Clock, ErpSource
+from erpsync.services.accounts import Accounts
+from erpsync.services.drafts import DraftService
 from erpsync.services.events import EventBus
 from erpsync.services.orchestrator import Orchestrator, OrchestratorConfig
+from erpsync.services.order_data import OrderFormData
 from erpsync.services.sync_runner import SyncRunner
 from erpsync.settings import Settings
 
@@ -39,6 +46,9 @@ class Services:
     runner: SyncRunner
     events: EventBus
     orchestrator: Orchestrator
+    accounts: Accounts
+    drafts: DraftService
+    order_data: OrderFormData
 
 
 def demo_erp_config(settings: Settings) -> DemoErpConfig:
@@ -115,7 +125,26 @@ async def build_services(
     orchestrator = Orchestrator(
         runner, runs, SqlScheduleStore(engine), clock, events, orchestrator_config(settings)
     )
+    accounts = Accounts(SqlUserStore(engine), Passwords(), clock)
+    if settings.demo_users_enabled:
+        await asyncio.to_thread(accounts.ensure_demo_users)
+    search = SqlMirrorSearch(engine)
+    drafts = DraftService(SqlDraftStore(engine), search, clock)
+    order_data = OrderFormData(search, clock, price_list=settings.price_list)
     if start_orchestrator:
         await orchestrator.start()
         stack.push_async_callback(orchestrator.stop)
-    return Services(settings, clock, engine, mirror, runs, source, runner, events, orchestrator)
+    return Services(
+        settings,
+        clock,
+        engine,
+        mirror,
+        runs,
+        source,
+        runner,
+        events,
+        orchestrator,
+        accounts,
+        drafts,
+        order_data,
+    )

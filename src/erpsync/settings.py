@@ -54,9 +54,27 @@ class Settings(BaseSettings):
     demo_erp_seed: int = 7
     demo_erp_ticker_s: float | None = Field(60.0, gt=0)
 
+    data_dir: Path = Field(Path("data"), description="folder for files erpsync generates")
+    session_secret: SecretStr | None = Field(
+        None, description="signs session cookies; unset = generated once into data_dir"
+    )
+    session_max_age_s: int = Field(12 * 3600, ge=60, le=90 * 86400)
+    cookie_secure: bool = Field(False, description="send the session cookie over HTTPS only")
+    trusted_origins: tuple[str, ...] = Field(
+        (), description="other origins (scheme://host:port) allowed to post, e.g. a proxy's"
+    )
+    demo_users: bool | None = Field(
+        None, description="create the demo agent and admin; unset = with the embedded demo ERP"
+    )
+    price_list: str = Field("L01", description="the price list the order form proposes")
+
     @property
     def embedded_demo_erp(self) -> bool:
         return self.erp_url is None
+
+    @property
+    def demo_users_enabled(self) -> bool:
+        return self.embedded_demo_erp if self.demo_users is None else self.demo_users
 
     @property
     def effective_erp_url(self) -> str:

@@ -59,11 +59,20 @@ class User:
         return self.agent_code or ""
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """A user with the stored hash of their password, for signing in."""
+
+    user: User
+    password_hash: str
+
+
 def valid_user_name(name: str) -> str:
     """The name normalised to lower case.
 
     Raises:
-        InvalidUserError: not 2-64 letters, digits, ``.``, ``_`` or ``-``, starting with a letter or digit.
+        InvalidUserError: not 2-64 letters, digits, ``.``, ``_`` or ``-`` starting with a
+            letter or digit.
     """
     normalised = name.strip().lower()
     if not USER_NAME.match(normalised):

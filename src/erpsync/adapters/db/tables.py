@@ -185,9 +185,7 @@ drafts = Table(
 draft_lines = Table(
     "draft_lines",
     metadata,
-    Column(
-        "draft_id", String(64), ForeignKey("drafts.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("draft_id", String(64), ForeignKey("drafts.id", ondelete="CASCADE"), primary_key=True),
     Column("line_no", Integer, primary_key=True),
     Column("product_code", String(32), nullable=False),
     Column("description", String(200), nullable=False),

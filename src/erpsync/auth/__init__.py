@@ -1,0 +1,1 @@
+"""Sign-in: password hashing, API tokens, the session secret and the login throttle."""
