@@ -86,7 +86,11 @@ class HttpErpSource:
         retrying = AsyncRetrying(
             retry=retry_if_exception(is_transient),
             stop=stop_after_attempt(self._retry.attempts),
-            wait=wait_exponential_jitter(self._retry.initial_wait_s, self._retry.max_wait_s),
+            wait=wait_exponential_jitter(
+                multiplier=self._retry.initial_wait_s,
+                max=self._retry.max_wait_s,
+                jitter=self._retry.initial_wait_s,
+            ),
             before_sleep=_log_retry,
             reraise=True,
         )

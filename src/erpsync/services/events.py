@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,17 +46,22 @@ class EventBus:
     its next read starts with a ``resync`` event telling it to reload the full status.
     """
 
-    def __init__(self, *, buffer: int = 256) -> None:
+    def __init__(self, *, buffer: int = 256, history: int = 200) -> None:
         self._seq = itertools.count(1)
         self._subscribers: set[asyncio.Queue[Event]] = set()
         self._buffer = buffer
-        self.recent: list[Event] = []
+        self._recent: deque[Event] = deque(maxlen=history)
+
+    @property
+    def recent(self) -> list[Event]:
+        """The latest events, oldest first."""
+        return list(self._recent)
 
     def emit(self, action: str, at: datetime, **fields: Any) -> Event:
         event = Event(next(self._seq), action, at, fields)
         level = logging.WARNING if action in WARNING_ACTIONS else logging.INFO
         log.log(level, "action=%s %s", action, format_fields(fields))
-        self.recent = [*self.recent[-199:], event]
+        self._recent.append(event)
         for queue in self._subscribers:
             if queue.full():
                 with contextlib.suppress(asyncio.QueueEmpty):

@@ -374,11 +374,12 @@ class Orchestrator:
             self._start(request, now)
 
     def _fire_due(self, now: datetime) -> None:
-        for decision in self.schedule.due(self.memory.last_fired, now):
+        decisions = self.schedule.due(self.memory.last_fired, now)
+        for decision in decisions:
             self.memory.last_fired[decision.type] = decision.tick
-            self.request(
-                decision.type, self._scheduled_mode(decision.type, now), trigger="schedule"
-            )
+        for decision in decisions:
+            mode = self._scheduled_mode(decision.type, now)
+            self.request(decision.type, mode, trigger="schedule")
 
     def _scheduled_mode(self, type: SyncType, now: datetime) -> SyncMode:
         """Scheduled runs are incremental; a full one (which also finds deletions) runs when

@@ -1,0 +1,147 @@
+"""An orchestrator on a fake clock, in-memory stores, and the demo ERP in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from erpsync.adapters.erp_http import HttpErpSource, RetryPolicy
+from erpsync.demo_erp import DemoErpConfig, LatencyProfile, Volumes, create_demo_erp_app
+from erpsync.domain.catalog import SPECS
+from erpsync.domain.types import SyncType
+from erpsync.ports import ErpSource, SourcePage
+from erpsync.services.events import Event, EventBus
+from erpsync.services.orchestrator import Orchestrator, OrchestratorConfig
+from erpsync.services.sync_runner import SyncRunner
+from erpsync.testing import FakeClock, InMemoryMirrorStore, InMemoryRunStore, InMemoryScheduleStore
+
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+VOLUMES = Volumes(customers=30, products=120, prices=20, orders=20, ddt=20, invoices=20)
+PAGE_SIZE = 10
+
+
+class GatedSource:
+    """Wraps a source; while ``gated``, each page of a gated type waits for ``release``."""
+
+    def __init__(self, inner: ErpSource) -> None:
+        self.inner = inner
+        self.gated: set[SyncType] = set()
+        self.waiting: dict[SyncType, int] = {}
+        self.fetches: list[SyncType] = []
+        self._gates: dict[SyncType, asyncio.Semaphore] = {}
+
+    def gate(self, type: SyncType) -> None:
+        self.gated.add(type)
+        self._gates[type] = asyncio.Semaphore(0)
+
+    def release(self, type: SyncType, pages: int = 1) -> None:
+        for _ in range(pages):
+            self._gates[type].release()
+
+    def open(self, type: SyncType) -> None:
+        self.gated.discard(type)
+        self.release(type, 10_000)
+
+    async def fetch_page(
+        self, type: SyncType, *, since: datetime | None, cursor: str | None, limit: int
+    ) -> SourcePage:
+        if type in self.gated:
+            self.waiting[type] = self.waiting.get(type, 0) + 1
+            await self._gates[type].acquire()
+            self.waiting[type] -= 1
+        self.fetches.append(type)
+        return await self.inner.fetch_page(type, since=since, cursor=cursor, limit=limit)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@dataclass
+class World:
+    clock: FakeClock
+    source: GatedSource
+    runs: InMemoryRunStore
+    mirror: InMemoryMirrorStore
+    schedules: InMemoryScheduleStore
+    events: EventBus
+    orchestrator: Orchestrator
+    demo: httpx.AsyncClient
+    log: list[Event] = field(default_factory=list)
+
+    def actions(self, *names: str) -> list[Event]:
+        return [e for e in self.events.recent if not names or e.action in names]
+
+    def started(self) -> list[SyncType]:
+        return [e.fields["type"] for e in self.actions("sync_started", "sync_resumed")]
+
+    async def settle(self) -> None:
+        """Let tasks run until nothing more happens without the clock moving."""
+        for _ in range(50):
+            await asyncio.sleep(0)
+
+    async def until(self, condition: Callable[[], bool], what: str) -> None:
+        """Wait, boundedly, for work in worker threads (page writes) to reach a state."""
+        for _ in range(5_000):
+            if condition():
+                return
+            await asyncio.sleep(0.001)
+        raise AssertionError(f"never happened: {what}")
+
+    def blocked_on(self, type: SyncType) -> Callable[[], bool]:
+        """True once a sync of ``type`` waits at the gate for its next page."""
+        return lambda: self.source.waiting.get(type, 0) > 0
+
+
+def build_world(
+    demo_app: object, config: OrchestratorConfig, clock: FakeClock, demo: httpx.AsyncClient
+) -> World:
+    inner = HttpErpSource(
+        "http://demo-erp",
+        "demo-token",
+        retry=RetryPolicy(attempts=1),
+        transport=httpx.ASGITransport(app=demo_app),  # type: ignore[arg-type]
+    )
+    source = GatedSource(inner)
+    runs = InMemoryRunStore()
+    mirror = InMemoryMirrorStore(runs)
+    schedules = InMemoryScheduleStore()
+    specs = {t: replace(s, page_size=PAGE_SIZE) for t, s in SPECS.items()}
+    runner = SyncRunner(source, mirror, runs, clock, specs=specs)
+    events = EventBus(buffer=10_000, history=100_000)
+    orchestrator = Orchestrator(runner, runs, schedules, clock, events, config)
+    return World(clock, source, runs, mirror, schedules, events, orchestrator, demo)
+
+
+@pytest.fixture
+def orchestrator_config() -> OrchestratorConfig:
+    """Overridden by tests that need the scheduler or other timings."""
+    return OrchestratorConfig(scheduler=False, safety_timeout=timedelta(minutes=10))
+
+
+@pytest.fixture
+async def world(orchestrator_config: OrchestratorConfig) -> AsyncIterator[World]:
+    clock = FakeClock(T0)
+    demo_app = create_demo_erp_app(
+        DemoErpConfig(volumes=VOLUMES, latency=LatencyProfile.INSTANT),
+        clock=clock.now,
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=demo_app),  # type: ignore[arg-type]
+        base_url="http://demo-erp",
+        headers={"Authorization": "Bearer demo-token"},
+    ) as demo:
+        built = build_world(demo_app, orchestrator_config, clock, demo)
+        yield built
+        await built.orchestrator.stop(grace_s=1)
+        await built.source.aclose()
+
+
+@pytest.fixture(autouse=True)
+def _quiet_coordination_log(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="erpsync.coordination")

@@ -1,0 +1,308 @@
+"""The orchestrator on a fake clock: SPEC scenarios 1-9 and the order-form rules."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from erpsync.domain.catalog import SPECS
+from erpsync.domain.runs import RunStatus
+from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
+from erpsync.services.orchestrator import OrchestratorConfig, RequestOutcome
+from tests.unit.services.conftest import VOLUMES, World
+
+BY_PRIORITY = [
+    SyncType.ORDERS,
+    SyncType.CUSTOMERS,
+    SyncType.DDT,
+    SyncType.INVOICES,
+    SyncType.PRICES,
+    SyncType.PRODUCTS,
+]
+
+
+async def test_requests_at_once_run_one_at_a_time_in_priority_order(world: World) -> None:
+    orch = world.orchestrator
+    world.source.gate(SyncType.PRODUCTS)
+    first = orch.request(SyncType.PRODUCTS)
+    answers = [orch.request(t) for t in reversed(BY_PRIORITY[:-1])]
+
+    assert first.outcome == RequestOutcome.STARTED
+    assert [a.outcome for a in answers] == [RequestOutcome.QUEUED] * 5
+    assert [a.position for a in answers] == [1, 1, 1, 1, 1]
+    assert [r.type for r in orch.queue.entries()] == BY_PRIORITY[:-1]
+
+    world.source.open(SyncType.PRODUCTS)
+    await orch.run_until_idle()
+
+    assert world.started() == [SyncType.PRODUCTS, *BY_PRIORITY[:-1]]
+    starts_and_ends = [
+        e.action for e in world.actions("sync_started", "sync_completed", "sync_resumed")
+    ]
+    assert starts_and_ends == ["sync_started", "sync_completed"] * 6, "never two at once"
+
+
+async def test_all_six_types_really_sync(world: World) -> None:
+    world.orchestrator.request_all()
+    await world.orchestrator.run_until_idle()
+    for type in SyncType:
+        assert world.mirror.count(SPECS[type]) == VOLUMES.of(type)
+    completed = world.actions("sync_completed")
+    assert {e.fields["type"] for e in completed} == set(SyncType)
+    assert all(e.fields["inserted"] == VOLUMES.of(e.fields["type"]) for e in completed)
+
+
+async def test_a_request_for_a_queued_type_merges_keeping_the_stronger_mode(
+    world: World,
+) -> None:
+    orch = world.orchestrator
+    world.source.gate(SyncType.ORDERS)
+    orch.request(SyncType.ORDERS)
+    orch.request(SyncType.PRICES, SyncMode.INCREMENTAL)
+    merged = orch.request(SyncType.PRICES, SyncMode.FULL)
+    again = orch.request(SyncType.PRICES, SyncMode.INCREMENTAL)
+
+    assert merged.outcome == again.outcome == RequestOutcome.MERGED
+    assert len(orch.queue) == 1
+    assert orch.queue.entries()[0].mode == SyncMode.FULL
+
+
+async def test_a_request_for_the_running_type_merges_into_it(world: World) -> None:
+    orch = world.orchestrator
+    world.source.gate(SyncType.ORDERS)
+    orch.request(SyncType.ORDERS, SyncMode.FULL)
+    answer = orch.request(SyncType.ORDERS)
+    assert answer.outcome == RequestOutcome.MERGED
+    assert len(orch.queue) == 0
+
+
+async def test_the_coordination_steps_are_logged(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    orch = world.orchestrator
+    world.source.gate(SyncType.ORDERS)
+    orch.request(SyncType.ORDERS)
+    orch.request(SyncType.PRICES)
+    orch.request(SyncType.PRICES)
+    world.source.open(SyncType.ORDERS)
+    await orch.run_until_idle()
+    messages = [r.getMessage() for r in caplog.records if r.name == "erpsync.coordination"]
+    text = "\n".join(messages)
+    for step in (
+        "action=sync_requested type=orders",
+        "action=sync_queued type=prices mode=incremental position=1",
+        "action=sync_merged type=prices",
+        "action=sync_started type=orders",
+        "action=sync_completed type=prices",
+    ):
+        assert step in text
+    completed = next(m for m in messages if m.startswith("action=sync_completed type=prices"))
+    assert "inserted=20" in completed and "duration_s=" in completed
+
+
+class TestSchedule:
+    @pytest.fixture
+    def orchestrator_config(self) -> OrchestratorConfig:
+        return OrchestratorConfig(scheduler=True, full_sync_every=timedelta(days=30))
+
+    async def test_the_staggered_schedule_fires_at_the_approved_offsets_and_intervals(
+        self, world: World
+    ) -> None:
+        orch = world.orchestrator
+        anchor = orch.schedule.anchor
+        for _minute in range(3 * 60 + 1):
+            await orch.run_until_idle()
+            await world.clock.advance(60)
+        fired: dict[SyncType, list[float]] = {t: [] for t in SyncType}
+        for event in world.actions("sync_requested"):
+            if event.fields["trigger"] == "schedule":
+                fired[event.fields["type"]].append((event.at - anchor).total_seconds() / 60)
+        assert fired[SyncType.ORDERS] == [float(m) for m in range(0, 181, 10)]
+        assert fired[SyncType.CUSTOMERS] == [5.0, 35.0, 65.0, 95.0, 125.0, 155.0]
+        assert fired[SyncType.PRICES] == [10.0, 40.0, 70.0, 100.0, 130.0, 160.0]
+        assert fired[SyncType.INVOICES] == [15.0, 45.0, 75.0, 105.0, 135.0, 165.0]
+        assert fired[SyncType.DDT] == [20.0, 65.0, 110.0, 155.0]
+        assert fired[SyncType.PRODUCTS] == [30.0, 120.0]
+        started = [e for e in world.actions("sync_started") if e.fields["trigger"] == "schedule"]
+        assert len(started) == sum(len(v) for v in fired.values())
+
+    async def test_the_first_scheduled_run_is_full_and_later_ones_incremental(
+        self, world: World
+    ) -> None:
+        orch = world.orchestrator
+        await orch.run_until_idle()
+        await world.clock.advance(600)
+        await orch.run_until_idle()
+        modes = [
+            e.fields["mode"]
+            for e in world.actions("sync_completed")
+            if e.fields["type"] == "orders"
+        ]
+        assert modes == [SyncMode.FULL, SyncMode.INCREMENTAL]
+
+    async def test_ticks_that_come_due_while_the_type_is_queued_are_merged(
+        self, world: World
+    ) -> None:
+        orch = world.orchestrator
+        await orch.open_form("tab-0000001")
+        for _ in range(35):  # 35 minutes with the form open: orders come due 3 more times
+            await world.clock.advance(60)
+            orch.ping_form("tab-0000001", active=True)
+            await orch.run_until_idle()
+        assert [r.type for r in orch.queue.entries()].count(SyncType.ORDERS) == 1
+        merged = [e for e in world.actions("sync_merged") if e.fields["type"] == "orders"]
+        assert len(merged) == 3
+        orch.close_form("tab-0000001")
+        await orch.run_until_idle()
+        assert not orch.queue.entries()
+
+    async def test_a_schedule_change_applies_at_once_and_is_persisted(self, world: World) -> None:
+        orch = world.orchestrator
+        await orch.run_until_idle()
+        entry = TypeSchedule(SyncType.PRODUCTS, 7, timedelta(minutes=15), timedelta(0))
+        orch.change_schedule(entry)
+        assert world.schedules.load()[SyncType.PRODUCTS] == entry
+        assert orch.schedule.priority(SyncType.PRODUCTS) == 7
+        await world.clock.advance(15 * 60)
+        await orch.run_until_idle()
+        fired = [e.at for e in world.actions("sync_requested") if e.fields["type"] == "products"]
+        assert fired == [orch.schedule.anchor + timedelta(minutes=15)]
+
+
+class TestOrderForm:
+    async def test_two_tabs_count_twice_and_syncs_resume_with_the_last(self, world: World) -> None:
+        orch = world.orchestrator
+        await orch.open_form("tab-0000001")
+        assert (orch.sessions.count, orch.sessions.paused) == (1, True)
+        await orch.open_form("tab-0000002")
+        assert orch.sessions.count == 2
+        await orch.open_form("tab-0000002")
+        assert orch.sessions.count == 2, "the same tab registering twice counts once"
+        orch.request(SyncType.PRICES)
+        await orch.run_until_idle()
+        assert SyncType.PRICES in orch.queue
+
+        orch.close_form("tab-0000001")
+        await orch.run_until_idle()
+        assert (orch.sessions.count, orch.sessions.paused) == (1, True)
+        assert SyncType.PRICES in orch.queue
+
+        orch.close_form("tab-0000002")
+        await orch.run_until_idle()
+        assert (orch.sessions.count, orch.sessions.paused) == (0, False)
+        assert SyncType.PRICES not in orch.queue
+        assert world.mirror.count(SPECS[SyncType.PRICES]) == VOLUMES.prices
+
+    async def test_paused_requests_run_in_priority_order_when_the_pause_ends(
+        self, world: World
+    ) -> None:
+        orch = world.orchestrator
+        await orch.open_form("tab-0000001")
+        for type in (SyncType.PRODUCTS, SyncType.PRICES, SyncType.ORDERS, SyncType.CUSTOMERS):
+            orch.request(type)
+        await orch.run_until_idle()
+        assert world.started() == [SyncType.CUSTOMERS, SyncType.CUSTOMERS]
+        orch.close_form("tab-0000001")
+        await orch.run_until_idle()
+        assert world.started()[2:] == [SyncType.ORDERS, SyncType.PRICES, SyncType.PRODUCTS]
+
+    async def test_smart_sync_fetches_only_recent_customers(self, world: World) -> None:
+        orch = world.orchestrator
+        first = await orch.open_form("tab-0000001")
+        assert first.mode == SyncMode.FULL, "an empty mirror needs a full customer sync"
+        assert first.inserted == VOLUMES.customers
+        orch.close_form("tab-0000001")
+        await world.clock.advance(3600)
+        created = await world.demo.post(
+            "/admin/customers", json={"code": "C-NEW-1", "name": "Cliente Nuovo S.r.l."}
+        )
+        created.raise_for_status()
+
+        second = await orch.open_form("tab-0000002")
+
+        assert second.mode == SyncMode.INCREMENTAL
+        assert second.status == RunStatus.COMPLETED
+        assert second.inserted == 1
+        assert second.fetched < 5
+        assert world.mirror.get(SPECS[SyncType.CUSTOMERS], "C-NEW-1") is not None
+
+    async def test_a_second_tab_joins_the_smart_sync_in_flight(self, world: World) -> None:
+        orch = world.orchestrator
+        world.source.gate(SyncType.CUSTOMERS)
+        one = asyncio.create_task(orch.open_form("tab-0000001"))
+        await world.settle()
+        two = asyncio.create_task(orch.open_form("tab-0000002"))
+        await world.settle()
+        world.source.open(SyncType.CUSTOMERS)
+        first, second = await asyncio.gather(one, two)
+        assert first == second
+        assert len(world.actions("smart_sync_completed")) == 1
+        assert len(world.actions("smart_sync_joined")) == 1
+
+    async def test_a_recent_smart_sync_is_reused(self, world: World) -> None:
+        orch = world.orchestrator
+        first = await orch.open_form("tab-0000001")
+        await world.clock.advance(3)
+        again = await orch.open_form("tab-0000002")
+        assert again.reused and again.run_id == first.run_id
+        await world.clock.advance(30)
+        later = await orch.open_form("tab-0000003")
+        assert not later.reused
+
+    async def test_smart_sync_preempts_a_long_sync_which_later_resumes_from_its_checkpoint(
+        self, world: World
+    ) -> None:
+        orch = world.orchestrator
+        await orch.open_form("tab-0000000")  # customers mirrored once
+        orch.close_form("tab-0000000")
+        world.source.gate(SyncType.PRODUCTS)
+        orch.request(SyncType.PRODUCTS, SyncMode.FULL)
+        world.source.release(SyncType.PRODUCTS, 3)
+        await world.until(lambda: len(world.source.fetches) >= 6, "3 pages of products")
+        await world.until(world.blocked_on(SyncType.PRODUCTS), "products waits for page 4")
+        await world.clock.advance(60)
+        smart = asyncio.create_task(orch.open_form("tab-0000001"))
+        await world.settle()
+        assert not smart.done(), "the products page in flight finishes first"
+        world.source.release(SyncType.PRODUCTS, 1)
+        result = await smart
+
+        assert result.status == RunStatus.COMPLETED
+        preempted = world.actions("sync_preempted")
+        assert [e.fields["type"] for e in preempted] == [SyncType.PRODUCTS]
+        pages_before = preempted[0].fields["pages"]
+        assert pages_before == 4, "at most one more page of products after the smart sync came"
+        assert SyncType.PRODUCTS in orch.queue
+
+        orch.close_form("tab-0000001")
+        world.source.open(SyncType.PRODUCTS)
+        await orch.run_until_idle()
+
+        resumed = world.actions("sync_resumed")
+        assert [(e.fields["type"], e.fields["from_page"]) for e in resumed] == [
+            (SyncType.PRODUCTS, pages_before)
+        ]
+        products = [r for r in world.runs.recent_runs(SyncType.PRODUCTS)]
+        assert len(products) == 1, "the same run continued"
+        assert products[0].status == RunStatus.COMPLETED
+        assert products[0].counts.inserted == VOLUMES.products
+        assert products[0].counts.fetched == VOLUMES.products, "no page fetched twice"
+        assert world.mirror.count(SPECS[SyncType.PRODUCTS]) == VOLUMES.products
+
+    async def test_a_pause_stops_a_running_sync_at_its_next_page(self, world: World) -> None:
+        orch = world.orchestrator
+        await orch.open_form("tab-0000000")
+        orch.close_form("tab-0000000")
+        world.source.gate(SyncType.PRODUCTS)
+        orch.request(SyncType.PRODUCTS, SyncMode.FULL)
+        world.source.release(SyncType.PRODUCTS, 2)
+        await world.until(world.blocked_on(SyncType.PRODUCTS), "products waits for page 3")
+        orch.sessions.open("tab-0000001", world.clock.now())  # a pause without a smart sync
+        world.source.release(SyncType.PRODUCTS, 1)
+        await world.until(lambda: orch.running is None, "products stops at the page boundary")
+        preempted = world.actions("sync_preempted")
+        assert [e.fields["reason"] for e in preempted] == ["paused for order form"]
+        assert SyncType.PRODUCTS in orch.queue
+        assert not orch.eligible(SyncType.PRODUCTS)
