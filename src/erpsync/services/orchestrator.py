@@ -50,6 +50,11 @@ class OrchestratorConfig:
     smart_reuse_window: timedelta = timedelta(seconds=10)
     full_sync_every: timedelta = timedelta(hours=24)
     scheduler: bool = True
+    #: Stop a running sync at its next page for the order form. Off only to measure what a
+    #: plain priority queue would do (``bench/smart_sync.py``'s baseline).
+    preemption: bool = True
+    #: The Smart Customer Sync's mode; ``FULL`` only for that same baseline.
+    smart_sync_mode: SyncMode = SyncMode.INCREMENTAL
 
 
 @dataclass(frozen=True)
@@ -346,7 +351,7 @@ class Orchestrator:
         if running.yield_reason is None:
             if self._stopping:
                 running.yield_reason = "shutdown"
-            elif running.smart:
+            elif running.smart or not self.config.preemption:
                 return False
             elif not self.eligible(running.request.type):
                 running.yield_reason = "paused for order form"
@@ -365,7 +370,7 @@ class Orchestrator:
         if self._smart is not None and not self._smart.started:
             self._smart.started = True
             smart = SyncRequest(
-                SyncType.CUSTOMERS, SyncMode.INCREMENTAL, 1_000, SMART_TRIGGER, now, 0
+                SyncType.CUSTOMERS, self.config.smart_sync_mode, 1_000, SMART_TRIGGER, now, 0
             )
             self._start(smart, now)
             return

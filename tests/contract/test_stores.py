@@ -1,0 +1,202 @@
+"""The store contracts of ports.py, the same on every adapter."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from erpsync.domain.catalog import SPECS
+from erpsync.domain.records import clean_record
+from erpsync.domain.runs import Checkpoint, RunStatus, SyncCounts
+from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
+from erpsync.errors import RecordNotFoundError
+from erpsync.ports import HashLookup, PageWrite, Quarantined
+from tests.contract.conftest import Stores
+
+NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+CUSTOMERS = SPECS[SyncType.CUSTOMERS]
+ORDERS = SPECS[SyncType.ORDERS]
+
+
+def customer(code: str, name: str = "Rossi S.r.l.") -> dict[str, object]:
+    return {"code": code, "name": name, "city": "Milano", "updated_at": NOW.isoformat()}
+
+
+def order(number: str, lines: int) -> dict[str, object]:
+    return {
+        "number": number,
+        "customer_code": "C1",
+        "date": "2026-11-02",
+        "state": "inserito",
+        "total": "10.50",
+        "updated_at": NOW.isoformat(),
+        "lines": [
+            {"line_no": i, "product_code": f"P{i}", "qty": "2", "unit_price": "5.25"}
+            for i in range(1, lines + 1)
+        ],
+    }
+
+
+def write(
+    stores: Stores, run_id: int, spec: object, items: list[dict[str, object]], *, full: bool
+) -> HashLookup:
+    assert spec is CUSTOMERS or spec is ORDERS
+    records = [clean_record(spec, item) for item in items]
+    seen: dict[str, HashLookup] = {}
+
+    def build(existing: HashLookup) -> PageWrite:
+        seen["existing"] = dict(existing)
+        return PageWrite(
+            run_id=run_id,
+            spec=spec,
+            upserts=[r for r in records if existing.get(r.key) != r.content_hash],
+            quarantined=[],
+            checkpoint=Checkpoint(cursor="c1", pages=1, counts=SyncCounts(fetched=len(items))),
+            written_at=NOW,
+        )
+
+    stores.mirror.write_page(spec, run_id, [r.key for r in records], build, mark_seen=full)
+    return seen["existing"]
+
+
+def start(
+    stores: Stores, type: SyncType = SyncType.CUSTOMERS, mode: SyncMode = SyncMode.FULL
+) -> int:
+    return stores.runs.start_run(type, mode, trigger="test", since=None, started_at=NOW).id
+
+
+def test_a_page_is_written_with_its_checkpoint(stores: Stores) -> None:
+    run_id = start(stores)
+    existing = write(stores, run_id, CUSTOMERS, [customer("C1"), customer("C2")], full=True)
+    assert existing == {}
+    assert stores.mirror.count(CUSTOMERS) == 2
+    run = stores.runs.get_run(run_id)
+    assert run.checkpoint.cursor == "c1"
+    assert run.checkpoint.pages == 1
+    assert run.counts.fetched == 2
+    record = stores.mirror.get(CUSTOMERS, "C1")
+    assert record is not None
+    assert record["name"] == "Rossi S.r.l."
+    assert record["updated_at"] == NOW
+    assert record["deleted_at"] is None
+
+
+def test_the_lookup_gives_hashes_of_live_records_and_none_for_deleted_ones(
+    stores: Stores,
+) -> None:
+    first = start(stores)
+    write(stores, first, CUSTOMERS, [customer("C1"), customer("C2")], full=True)
+    second = start(stores)
+    write(stores, second, CUSTOMERS, [customer("C1")], full=True)
+    assert stores.mirror.sweep(CUSTOMERS, second, NOW) == 1
+    third = start(stores)
+    existing = write(
+        stores, third, CUSTOMERS, [customer("C1"), customer("C2"), customer("C3")], full=False
+    )
+    assert set(existing) == {"C1", "C2"}
+    assert existing["C2"] is None
+    assert existing["C1"] == clean_record(CUSTOMERS, customer("C1")).content_hash
+
+
+def test_sweep_deletes_only_what_the_run_did_not_see_and_an_upsert_revives(
+    stores: Stores,
+) -> None:
+    first = start(stores)
+    write(stores, first, CUSTOMERS, [customer(f"C{i}") for i in range(5)], full=True)
+    second = start(stores)
+    write(stores, second, CUSTOMERS, [customer("C0"), customer("C1")], full=True)
+    write(stores, second, CUSTOMERS, [customer("C2", "Bianchi S.p.A.")], full=True)
+    assert stores.mirror.sweep(CUSTOMERS, second, NOW) == 2
+    assert stores.mirror.count(CUSTOMERS) == 3
+    assert stores.mirror.count(CUSTOMERS, include_deleted=True) == 5
+    gone = stores.mirror.get(CUSTOMERS, "C4")
+    assert gone is not None
+    assert gone["deleted_at"] == NOW
+
+    third = start(stores)
+    write(stores, third, CUSTOMERS, [customer("C4")], full=False)
+    assert stores.mirror.count(CUSTOMERS) == 4
+    revived = stores.mirror.get(CUSTOMERS, "C4")
+    assert revived is not None
+    assert revived["deleted_at"] is None
+
+
+def test_child_rows_are_replaced_with_their_parent(stores: Stores) -> None:
+    run_id = start(stores, SyncType.ORDERS)
+    write(stores, run_id, ORDERS, [order("O1", 3)], full=True)
+    write(stores, run_id, ORDERS, [order("O1", 2)], full=True)
+    stored = stores.mirror.get(ORDERS, "O1")
+    assert stored is not None
+    assert [line["line_no"] for line in stored["lines"]] == [1, 2]
+    assert stored["lines"][0]["unit_price"] == "5.25"
+
+
+def test_quarantined_items_are_kept_with_their_reason(stores: Stores) -> None:
+    run_id = start(stores)
+
+    def build(existing: HashLookup) -> PageWrite:
+        return PageWrite(
+            run_id=run_id,
+            spec=CUSTOMERS,
+            upserts=[],
+            quarantined=[Quarantined("C9", "name: required", '{"code": "C9"}')],
+            checkpoint=Checkpoint(pages=1, counts=SyncCounts(fetched=1, quarantined=1)),
+            written_at=NOW,
+        )
+
+    stores.mirror.write_page(CUSTOMERS, run_id, ["C9"], build, mark_seen=True)
+    [item] = stores.mirror.quarantined(run_id)
+    assert item["record_key"] == "C9"
+    assert item["reason"] == "name: required"
+    assert item["payload"] == {"code": "C9"}
+
+
+def test_a_failing_build_writes_nothing(stores: Stores) -> None:
+    run_id = start(stores)
+
+    def build(existing: HashLookup) -> PageWrite:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        stores.mirror.write_page(CUSTOMERS, run_id, ["C1"], build, mark_seen=True)
+    assert stores.mirror.count(CUSTOMERS) == 0
+    assert stores.runs.get_run(run_id).checkpoint.pages == 0
+
+
+def test_runs_finish_resume_and_list_newest_first(stores: Stores) -> None:
+    runs = stores.runs
+    first = start(stores)
+    assert runs.resumable_run(SyncType.CUSTOMERS) == runs.get_run(first)
+    interrupted = runs.finish_run(first, RunStatus.INTERRUPTED, finished_at=None)
+    assert interrupted.status == RunStatus.INTERRUPTED
+    reopened = runs.reopen_run(first)
+    assert reopened.status == RunStatus.RUNNING
+    done = runs.finish_run(
+        first, RunStatus.COMPLETED, finished_at=NOW + timedelta(seconds=3), counts_delta_deleted=4
+    )
+    assert done.status == RunStatus.COMPLETED
+    assert done.counts.deleted == 4
+    assert done.duration_s == 3
+    assert runs.resumable_run(SyncType.CUSTOMERS) is None
+    second = start(stores, SyncType.ORDERS)
+    assert [r.id for r in runs.recent_runs()] == [second, first]
+    assert [r.id for r in runs.recent_runs(SyncType.CUSTOMERS)] == [first]
+    with pytest.raises(RecordNotFoundError):
+        runs.get_run(999)
+
+
+def test_watermarks_are_per_type(stores: Stores) -> None:
+    runs = stores.runs
+    assert runs.watermark(SyncType.PRICES) is None
+    runs.set_watermark(SyncType.PRICES, NOW)
+    runs.set_watermark(SyncType.PRICES, NOW + timedelta(minutes=1))
+    assert runs.watermark(SyncType.PRICES) == NOW + timedelta(minutes=1)
+    assert runs.watermark(SyncType.ORDERS) is None
+
+
+def test_schedule_entries_persist_and_replace(stores: Stores) -> None:
+    entry = TypeSchedule(SyncType.DDT, 9, timedelta(minutes=20), timedelta(minutes=2))
+    stores.schedules.save(entry)
+    stores.schedules.save(entry)
+    assert stores.schedules.load() == {SyncType.DDT: entry}
