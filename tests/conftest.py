@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 
+import hypothesis  # noqa: F401  - imported up front: a late import at the summary has tripped CPython
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
