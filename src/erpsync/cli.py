@@ -1,10 +1,11 @@
-"""The ``erpsync`` command: serve, demo-erp, sync, db upgrade."""
+"""The ``erpsync`` command: serve, demo-erp, sync, db upgrade, users."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import AsyncExitStack
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
 from typing import Annotated
 
 import typer
@@ -12,17 +13,23 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from erpsync.adapters.clock import SystemClock
 from erpsync.adapters.db.engine import build_engine
 from erpsync.adapters.db.migrate import upgrade
+from erpsync.adapters.db.users import SqlUserStore
+from erpsync.auth.passwords import Passwords
 from erpsync.bootstrap import build_services, demo_erp_config
 from erpsync.domain.types import SyncMode, SyncType
-from erpsync.errors import ConfigurationError
+from erpsync.errors import ConfigurationError, ErpSyncError
+from erpsync.services.accounts import Accounts
 from erpsync.services.events import Event
 from erpsync.settings import Settings, load_settings
 
 app = typer.Typer(help="erpsync keeps a sales-agent order app supplied with fresh ERP data.")
 db_app = typer.Typer(help="Database schema.")
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(help="Users who sign in, and API tokens for scripts.")
+app.add_typer(users_app, name="users")
 console = Console(stderr=True)
 
 
@@ -51,6 +58,7 @@ def serve() -> None:
     console.print(f"erpsync on http://{settings.host}:{settings.port}")
     if settings.embedded_demo_erp:
         console.print(f"demo ERP on {settings.effective_erp_url} ({settings.demo_erp_profile})")
+    _print_sign_in(settings)
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -142,6 +150,90 @@ def db_upgrade() -> None:
     finally:
         engine.dispose()
     console.print("database is up to date")
+
+
+def _print_sign_in(settings: Settings) -> None:
+    from erpsync.services.accounts import DEMO_USERS
+
+    login = f"http://{settings.host}:{settings.port}/login"
+    if not settings.demo_users_enabled:
+        console.print(f"sign in at {login} (add a user with: erpsync users add NAME)")
+        return
+    console.print(f"sign in at {login} with a demo user:")
+    for demo in DEMO_USERS:
+        who = f"agent {demo.agent_code}" if demo.agent_code else demo.role.value
+        console.print(f"  {demo.name} / {demo.password}  ({who})")
+
+
+@contextmanager
+def _accounts(settings: Settings) -> Iterator[Accounts]:
+    engine = build_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        yield Accounts(SqlUserStore(engine), Passwords(), SystemClock())
+    except ErpSyncError as exc:
+        console.print(f"[red]erpsync: {exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="sign-in name (lower case letters, digits, . _ -)")],
+    admin: Annotated[bool, typer.Option("--admin", help="may change the schedule")] = False,
+    agent_code: Annotated[
+        str | None, typer.Option("--agent-code", help="the ERP's agent code, e.g. A01")
+    ] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(help="the password (asked for when not given)", show_default=False),
+    ] = None,
+) -> None:
+    """Add a user: an agent (sees the records carrying their agent code) or an admin."""
+    settings = _settings()
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    if not admin and not agent_code:
+        console.print("[yellow]warning: an agent without --agent-code sees no customers[/yellow]")
+    with _accounts(settings) as accounts:
+        user = accounts.add_user(name, password, admin=admin, agent_code=agent_code)
+    console.print(f"added {user.role.value} {user.name}")
+
+
+@users_app.command("password")
+def users_password(
+    name: str,
+    password: Annotated[str | None, typer.Option(show_default=False)] = None,
+) -> None:
+    """Set a user's password."""
+    settings = _settings()
+    if password is None:
+        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    with _accounts(settings) as accounts:
+        accounts.set_password(name, password)
+    console.print(f"password of {name} changed")
+
+
+@users_app.command("token")
+def users_token(
+    name: str,
+    label: Annotated[str, typer.Option(help="what the token is for")] = "",
+) -> None:
+    """Print a new API token for NAME (send it as 'Authorization: Bearer <token>')."""
+    settings = _settings()
+    with _accounts(settings) as accounts:
+        token = accounts.issue_token(name, label)
+    print(token)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List the users."""
+    settings = _settings()
+    with _accounts(settings) as accounts:
+        for user in accounts.all():
+            print(f"{user.name}\t{user.role.value}\t{user.agent_code or '-'}")
 
 
 def main() -> None:

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 
 from erpsync import __version__
+from erpsync.auth.secret import session_secret
+from erpsync.auth.throttle import LoginThrottle
 from erpsync.bootstrap import build_services
 from erpsync.ports import Clock, ErpSource
 from erpsync.settings import Settings
+from erpsync.web.auth_gate import AuthGate
 from erpsync.web.errors import install_error_handlers
-from erpsync.web.routers import forms, sync
+from erpsync.web.origin_check import OriginCheck
+from erpsync.web.pages import Pages
+from erpsync.web.routers import auth, drafts, forms, order_data, pages, sync
+from erpsync.web.translations import Catalogues
+
+STATIC = Path(__file__).resolve().parent / "static"
+SESSION_COOKIE = "erpsync_session"
 
 
 def create_app(
@@ -26,11 +38,30 @@ def create_app(
 
     app = FastAPI(title="erpsync", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
+    app.state.pages = Pages(Catalogues())
+    app.state.login_throttle = LoginThrottle()
+
+    # Listed innermost first: a request meets OriginCheck, then the session, then the gate.
+    app.add_middleware(AuthGate)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age_s,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    app.add_middleware(OriginCheck, trusted_origins=settings.trusted_origins)
 
     @app.get("/healthz", tags=["probe"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(auth.router)
+    app.include_router(pages.router)
     app.include_router(sync.router)
     app.include_router(forms.router)
+    app.include_router(order_data.router)
+    app.include_router(drafts.router)
     return app

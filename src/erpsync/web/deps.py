@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 
 from erpsync.bootstrap import Services
+from erpsync.domain.users import User
+from erpsync.services.accounts import Accounts
+from erpsync.services.drafts import DraftService
 from erpsync.services.orchestrator import Orchestrator
+from erpsync.services.order_data import OrderFormData
 
 
 def get_services(request: Request) -> Services:
@@ -19,5 +23,36 @@ def get_orchestrator(request: Request) -> Orchestrator:
     return get_services(request).orchestrator
 
 
+def get_accounts(request: Request) -> Accounts:
+    return get_services(request).accounts
+
+
+def get_drafts(request: Request) -> DraftService:
+    return get_services(request).drafts
+
+
+def get_order_data(request: Request) -> OrderFormData:
+    return get_services(request).order_data
+
+
+def current_user(request: Request) -> User:
+    """The signed-in user the auth gate found; 401 if there is none."""
+    user: User | None = getattr(request.state, "user", None)
+    if user is None:
+        raise HTTPException(401, "sign-in required")
+    return user
+
+
+def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
+    if not user.is_admin:
+        raise HTTPException(403, "only an admin may do this")
+    return user
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 OrchestratorDep = Annotated[Orchestrator, Depends(get_orchestrator)]
+AccountsDep = Annotated[Accounts, Depends(get_accounts)]
+DraftsDep = Annotated[DraftService, Depends(get_drafts)]
+OrderDataDep = Annotated[OrderFormData, Depends(get_order_data)]
+CurrentUser = Annotated[User, Depends(current_user)]
+AdminUser = Annotated[User, Depends(admin_user)]

@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from erpsync.domain.drafts import DraftConflictError
+from erpsync.domain.users import UserExistsError
 from erpsync.errors import ErpSyncError, ErpUnavailableError
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, DraftConflictError | UserExistsError):
+        return _error(409, str(exc))
     if isinstance(exc, LookupError):
         return _error(404, str(exc))
     if isinstance(exc, ValueError):

@@ -16,7 +16,7 @@ from erpsync.domain.runs import SyncRun
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
 from erpsync.services.orchestrator import RequestAnswer
 from erpsync.services.status import HISTORY, run_json, sync_status
-from erpsync.web.deps import OrchestratorDep, ServicesDep
+from erpsync.web.deps import AdminUser, OrchestratorDep, ServicesDep
 
 router = APIRouter(prefix="/api/sync", tags=["sync"])
 
@@ -84,8 +84,9 @@ async def schedule(orchestrator: OrchestratorDep) -> dict[str, Any]:
 
 @router.put("/schedule/{type}")
 async def change_schedule(
-    type: SyncType, body: ScheduleBody, orchestrator: OrchestratorDep
+    type: SyncType, body: ScheduleBody, orchestrator: OrchestratorDep, admin: AdminUser
 ) -> dict[str, Any]:
+    """Change one type's schedule, at once and for good (admins only)."""
     entry = TypeSchedule(
         type,
         body.priority,

@@ -1,0 +1,77 @@
+"""Who is asking: every request but the public ones needs a signed-in user.
+
+The user comes from a bearer API token when the request carries one (scripts), else from the
+signed session cookie (pages). Without a user, an API call gets 401 JSON and a page visit is
+sent to the login page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import quote
+
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from erpsync.domain.users import User
+from erpsync.services.accounts import Accounts
+from erpsync.web.origin_check import has_bearer_token
+
+PUBLIC_PATHS = frozenset({"/login", "/healthz", "/favicon.ico"})
+PUBLIC_PREFIXES = ("/static/",)
+SESSION_USER = "uid"
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+def is_api(path: str) -> bool:
+    return path.startswith("/api/") or path == "/openapi.json"
+
+
+async def resolve_user(scope: Scope, accounts: Accounts) -> User | None:
+    headers = Headers(scope=scope)
+    if has_bearer_token(headers):
+        token = headers["authorization"][len("bearer ") :].strip()
+        return await asyncio.to_thread(accounts.user_for_token, token)
+    session = scope.get("session")
+    user_id = session.get(SESSION_USER) if session is not None else None
+    if not isinstance(user_id, int):
+        return None
+    user = await asyncio.to_thread(accounts.user, user_id)
+    if user is None and session is not None:
+        session.clear()  # the user was removed: forget the stale cookie
+    return user
+
+
+def refusal(scope: Scope) -> Response:
+    path = scope["path"]
+    if is_api(path) or scope["method"] not in ("GET", "HEAD"):
+        return JSONResponse(
+            {"error": "sign-in required"},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer realm="erpsync"'},
+        )
+    target = path + (f"?{scope['query_string'].decode('latin-1')}" if scope["query_string"] else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+class AuthGate:
+    """Sets ``request.state.user`` (``None`` on public paths when nobody is signed in)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        accounts: Accounts = scope["app"].state.services.accounts
+        user = await resolve_user(scope, accounts)
+        scope.setdefault("state", {})["user"] = user
+        if user is None and not is_public(scope["path"]):
+            await refusal(scope)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -1,0 +1,63 @@
+"""The pages: the order form, the drafts, the sync dashboard."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from erpsync.web.deps import CurrentUser, DraftsDep, ServicesDep
+from erpsync.web.json_shapes import draft_json
+from erpsync.web.pages import PagesDep
+
+router = APIRouter(include_in_schema=False)
+
+#: The form's heartbeat stays well inside the session lease, and at most this far apart.
+MAX_HEARTBEAT_S = 15.0
+#: User activity is reported at most this often (the next heartbeat carries the rest).
+MAX_ACTIVITY_REPORT_S = 5.0
+
+
+def form_timing(lease_s: float, safety_timeout_s: float) -> dict[str, float]:
+    """How often the order form sends heartbeats and reports activity, in seconds."""
+    return {
+        "heartbeatS": round(max(0.5, min(MAX_HEARTBEAT_S, lease_s / 3)), 2),
+        "activityS": round(max(0.25, min(MAX_ACTIVITY_REPORT_S, safety_timeout_s / 4)), 2),
+    }
+
+
+@router.get("/")
+async def home(user: CurrentUser) -> Response:
+    return RedirectResponse("/sync" if user.is_admin else "/orders/new", status_code=303)
+
+
+@router.get("/orders/new")
+def order_form(
+    request: Request,
+    user: CurrentUser,
+    pages: PagesDep,
+    drafts: DraftsDep,
+    services: ServicesDep,
+    draft: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{8,64}$")] = None,
+) -> Response:
+    settings = services.settings
+    config: dict[str, Any] = {
+        **form_timing(settings.session_lease_s, settings.safety_timeout_s),
+        "draftCount": drafts.count(user),
+        "editDraftId": draft,
+    }
+    return pages.render(request, "order_form.html", {"config": config})
+
+
+@router.get("/drafts")
+def drafts_page(
+    request: Request, user: CurrentUser, pages: PagesDep, drafts: DraftsDep
+) -> Response:
+    mine = [draft_json(d) for d in drafts.owned_by(user)]
+    return pages.render(request, "drafts.html", {"drafts": mine})
+
+
+@router.get("/sync")
+async def sync_page(request: Request, user: CurrentUser, pages: PagesDep) -> Response:
+    return pages.render(request, "sync.html", {"config": {"isAdmin": user.is_admin}})
