@@ -65,6 +65,9 @@ def orchestrator_config(settings: Settings) -> OrchestratorConfig:
         lease_ttl=timedelta(seconds=settings.session_lease_s),
         safety_timeout=timedelta(seconds=settings.safety_timeout_s),
         max_run_time=timedelta(seconds=settings.max_run_time_s),
+        max_run_time_by_type={
+            t: timedelta(seconds=s) for t, s in settings.max_run_time_by_type_s.items()
+        },
         smart_reuse_window=timedelta(seconds=settings.smart_reuse_s),
         full_sync_every=timedelta(hours=settings.full_sync_every_h),
         scheduler=settings.scheduler,

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, PositiveFloat, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,6 +18,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from erpsync.domain.types import SyncType
 from erpsync.errors import ConfigurationError
 
 CONFIG_FILE_ENV = "ERPSYNC_CONFIG"
@@ -45,6 +46,9 @@ class Settings(BaseSettings):
     session_lease_s: float = Field(45.0, gt=0, le=3600)
     safety_timeout_s: float = Field(600.0, gt=0, le=86400)
     max_run_time_s: float = Field(900.0, gt=0, le=86400)
+    max_run_time_by_type_s: dict[SyncType, PositiveFloat] = Field(
+        default_factory=dict, description="per-type watchdog limits, e.g. {products = 1800}"
+    )
     smart_reuse_s: float = Field(10.0, ge=0, le=3600)
     full_sync_every_h: float = Field(24.0, gt=0, le=24 * 30)
 

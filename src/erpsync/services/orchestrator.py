@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -47,6 +47,8 @@ class OrchestratorConfig:
     lease_ttl: timedelta = DEFAULT_LEASE_TTL
     safety_timeout: timedelta = DEFAULT_SAFETY_TIMEOUT
     max_run_time: timedelta = timedelta(minutes=15)
+    #: Per-type watchdog limits that differ from ``max_run_time``.
+    max_run_time_by_type: Mapping[SyncType, timedelta] = field(default_factory=dict)
     smart_reuse_window: timedelta = timedelta(seconds=10)
     full_sync_every: timedelta = timedelta(hours=24)
     scheduler: bool = True
@@ -455,7 +457,7 @@ class Orchestrator:
             )
 
         run = await self._watched(
-            request.type,
+            request,
             lambda: self._runner.run(
                 request.type,
                 request.mode,
@@ -470,10 +472,14 @@ class Orchestrator:
         self._finish(running, run, now)
         self._dispatch()
 
-    async def _watched(self, type: SyncType, start: Callable[[], Awaitable[SyncRun]]) -> SyncRun:
+    async def _watched(
+        self, request: SyncRequest, start: Callable[[], Awaitable[SyncRun]]
+    ) -> SyncRun:
         """Run a sync under the watchdog: past ``max_run_time`` it is cancelled and failed."""
+        type = request.type
         work = asyncio.ensure_future(start())
-        timer = asyncio.ensure_future(self._clock.sleep(self.config.max_run_time.total_seconds()))
+        limit = self.config.max_run_time_by_type.get(type, self.config.max_run_time)
+        timer = asyncio.ensure_future(self._clock.sleep(limit.total_seconds()))
         await asyncio.wait({work, timer}, return_when=asyncio.FIRST_COMPLETED)
         timer.cancel()
         if work.done():
@@ -481,16 +487,23 @@ class Orchestrator:
         work.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await work
-        limit = int(self.config.max_run_time.total_seconds())
-        self._events.emit("sync_watchdog", self._clock.now(), type=type, limit_s=limit)
+        self._events.emit(
+            "sync_watchdog", self._clock.now(), type=type, limit_s=int(limit.total_seconds())
+        )
         hung = self._runs.resumable_run(type)
-        if hung is None:
-            raise RuntimeError(f"{type.value}: the watchdog found no run to end")
+        if hung is None:  # it hung before its run was even recorded
+            hung = self._runs.start_run(
+                type,
+                request.mode,
+                trigger=request.trigger,
+                since=None,
+                started_at=self._clock.now(),
+            )
         return self._runs.finish_run(
             hung.id,
             RunStatus.FAILED,
             finished_at=self._clock.now(),
-            error=f"exceeded the maximum run time of {limit} s",
+            error=f"exceeded the maximum run time of {int(limit.total_seconds())} s",
         )
 
     def _finish(self, running: Running, run: SyncRun, now: datetime) -> None:

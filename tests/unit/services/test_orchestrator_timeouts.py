@@ -22,6 +22,7 @@ def orchestrator_config() -> OrchestratorConfig:
         lease_ttl=timedelta(seconds=45),
         safety_timeout=timedelta(minutes=10),
         max_run_time=timedelta(minutes=5),
+        max_run_time_by_type={SyncType.PRICES: timedelta(minutes=2)},
     )
 
 
@@ -77,10 +78,12 @@ class HangingSource:
 
     def __init__(self, world: World) -> None:
         self.world = world
+        self.hanging: set[SyncType] = set()
 
     async def fetch_page(
         self, type: SyncType, *, since: datetime | None, cursor: str | None, limit: int
     ) -> SourcePage:
+        self.hanging.add(type)
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
@@ -92,11 +95,11 @@ async def test_the_watchdog_ends_a_hung_sync_as_failed_and_the_queue_goes_on(
     world: World,
 ) -> None:
     orch = world.orchestrator
-    world.orchestrator._runner._source = HangingSource(world)  # type: ignore[assignment]
+    source = HangingSource(world)
+    world.orchestrator._runner._source = source  # type: ignore[assignment]
     orch.request(SyncType.DDT)
     orch.request(SyncType.PRICES)
-    await world.settle()
-    assert orch.running is not None
+    await world.until(lambda: SyncType.DDT in source.hanging, "ddt hangs")
     await world.clock.advance(5 * 60 + 1)
     await world.until(lambda: SyncType.PRICES not in orch.queue, "prices starts")
     failed = world.actions("sync_failed")
@@ -149,3 +152,40 @@ async def test_the_status_shows_all_six_types_health_and_the_smart_sync_block(
     assert smart["safetyTimeoutActive"] is True
     assert smart["safetyTimeoutAt"] == (world.clock.now() + timedelta(minutes=10)).isoformat()
     assert smart["lastResult"]["inserted"] == 30
+
+
+async def test_a_type_can_have_its_own_watchdog_limit(world: World) -> None:
+    orch = world.orchestrator
+    source = HangingSource(world)
+    world.orchestrator._runner._source = source  # type: ignore[assignment]
+    orch.request(SyncType.PRICES)
+    await world.until(lambda: SyncType.PRICES in source.hanging, "prices hangs")
+    await world.clock.advance(2 * 60 + 1)
+    await world.until(lambda: orch.running is None, "the watchdog ends prices")
+    [hung] = world.runs.recent_runs(SyncType.PRICES)
+    assert hung.error == "exceeded the maximum run time of 120 s"
+
+
+class StuckRunner:
+    """A runner stuck before it could record its run (e.g. a database lock)."""
+
+    def __init__(self) -> None:
+        self.entered = False
+
+    async def run(self, *args: object, **kwargs: object) -> object:
+        self.entered = True
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_the_watchdog_records_a_sync_that_hung_before_it_began(world: World) -> None:
+    orch = world.orchestrator
+    stuck = StuckRunner()
+    orch._runner = stuck  # type: ignore[assignment]
+    orch.request(SyncType.INVOICES)
+    await world.until(lambda: stuck.entered, "the runner is stuck")
+    await world.clock.advance(5 * 60 + 1)
+    await world.until(lambda: orch.running is None, "the watchdog ends it")
+    [failed] = world.runs.recent_runs(SyncType.INVOICES)
+    assert failed.status == RunStatus.FAILED
+    assert failed.error == "exceeded the maximum run time of 300 s"

@@ -1,0 +1,59 @@
+"""Settings: environment, TOML file, and clear messages for bad values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from erpsync.domain.types import SyncType
+from erpsync.errors import ConfigurationError
+from erpsync.settings import load_settings
+
+
+def test_defaults_are_sqlite_and_the_embedded_demo_erp(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ERPSYNC_CONFIG", raising=False)
+    settings = load_settings()
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.embedded_demo_erp
+    assert settings.effective_erp_url == "http://127.0.0.1:8765"
+
+
+def test_environment_variables_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ERPSYNC_ERP_URL", "http://erp.example:9000")
+    monkeypatch.setenv("ERPSYNC_SAFETY_TIMEOUT_S", "30")
+    settings = load_settings()
+    assert not settings.embedded_demo_erp
+    assert settings.safety_timeout_s == 30
+
+
+def test_a_toml_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "erpsync.toml"
+    config.write_text("port = 9001\n[max_run_time_by_type_s]\nproducts = 1800\n")
+    monkeypatch.setenv("ERPSYNC_CONFIG", str(config))
+    settings = load_settings()
+    assert settings.port == 9001
+    assert settings.max_run_time_by_type_s == {SyncType.PRODUCTS: 1800}
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("ERPSYNC_PORT", "eighty", "port"),
+        ("ERPSYNC_SAFETY_TIMEOUT_S", "-1", "safety_timeout_s"),
+        ("ERPSYNC_DEMO_ERP_PROFILE", "fast", "demo_erp_profile"),
+        ("ERPSYNC_MAX_RUN_TIME_BY_TYPE_S", '{"widgets": 10}', "max_run_time_by_type_s"),
+    ],
+)
+def test_an_invalid_setting_stops_with_a_message_naming_it(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings()
+
+
+def test_a_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ERPSYNC_CONFIG", "/nonexistent/erpsync.toml")
+    with pytest.raises(ConfigurationError, match="no such file"):
+        load_settings()
