@@ -123,7 +123,7 @@ PRODUCTS = RecordSpec(
         _f("vat_rate", D, required=True),
         UPDATED_AT,
     ),
-    page_size=500,
+    page_size=250,
     search_fields=("code", "description", "group"),
 )
 

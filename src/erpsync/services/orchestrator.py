@@ -66,21 +66,27 @@ class SmartSyncResult:
     fetched: int
     inserted: int
     updated: int
+    #: From the request to the end: what the agent waited, including any page in flight.
     duration_s: float
+    #: The customer sync alone.
+    sync_s: float
     finished_at: datetime
     run_id: int | None
     error: str | None = None
     reused: bool = False
 
     @classmethod
-    def from_run(cls, run: SyncRun, finished_at: datetime) -> SmartSyncResult:
+    def from_run(
+        cls, run: SyncRun, requested_at: datetime, finished_at: datetime
+    ) -> SmartSyncResult:
         return cls(
             status=run.status.value,
             mode=run.mode,
             fetched=run.counts.fetched,
             inserted=run.counts.inserted,
             updated=run.counts.updated,
-            duration_s=(finished_at - run.started_at).total_seconds(),
+            duration_s=(finished_at - requested_at).total_seconds(),
+            sync_s=(finished_at - run.started_at).total_seconds(),
             finished_at=finished_at,
             run_id=run.id,
             error=run.error,
@@ -544,9 +550,9 @@ class Orchestrator:
                 "sync_failed", now, type=request.type, mode=run.mode, reason=run.error
             )
         if running.smart and self._smart is not None:
-            result = SmartSyncResult.from_run(run, now)
-            self.memory.last_smart = result
             slot, self._smart = self._smart, None
+            result = SmartSyncResult.from_run(run, slot.requested_at, now)
+            self.memory.last_smart = result
             self._events.emit(
                 "smart_sync_completed",
                 now,
@@ -555,6 +561,7 @@ class Orchestrator:
                 inserted=result.inserted,
                 updated=result.updated,
                 duration_s=round(result.duration_s, 3),
+                sync_s=round(result.sync_s, 3),
             )
             if not slot.future.done():
                 slot.future.set_result(result)

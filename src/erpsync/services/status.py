@@ -195,6 +195,7 @@ class StatusReader:
                 "inserted": last.inserted,
                 "updated": last.updated,
                 "durationS": round(last.duration_s, 3),
+                "syncS": round(last.sync_s, 3),
                 "finishedAt": _iso(last.finished_at),
                 "error": last.error,
             },
