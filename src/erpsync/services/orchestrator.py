@@ -22,6 +22,7 @@ from erpsync.domain.sessions import DEFAULT_LEASE_TTL, DEFAULT_SAFETY_TIMEOUT, F
 from erpsync.domain.types import DEFAULT_SCHEDULE, SyncMode, SyncType, TypeSchedule
 from erpsync.ports import Clock, RunStore, ScheduleStore
 from erpsync.services.events import EventBus
+from erpsync.services.live_state import LiveState, QueuedView, RunningView, SmartView
 from erpsync.services.sync_runner import SyncRunner
 
 #: Interactive work (the Smart Customer Sync) goes before any queued sync.
@@ -336,6 +337,50 @@ class Orchestrator:
         )
         self._kick()
         return entry
+
+    def live_state(self) -> LiveState:
+        """What this orchestrator is doing now, as data (see :mod:`live_state`)."""
+        running = self.running
+        last = self.memory.last_smart
+        schedule = self.schedule
+        return LiveState(
+            anchor=schedule.anchor,
+            schedule={t: schedule.entry(t) for t in SyncType},
+            next_runs={t: schedule.next_due(t, self.memory.last_fired.get(t)) for t in SyncType},
+            last_fired={t: at for t, at in self.memory.last_fired.items() if at is not None},
+            queue=[
+                QueuedView(r.type, r.mode, r.priority, r.trigger, r.requested_at)
+                for r in self.queue.entries()
+            ],
+            running=None
+            if running is None
+            else RunningView(
+                type=running.request.type,
+                mode=running.run.mode if running.run else running.request.mode,
+                trigger=running.request.trigger,
+                started_at=running.started_at,
+                pages=running.run.checkpoint.pages if running.run else 0,
+                fetched=running.run.counts.fetched if running.run else 0,
+                smart=running.smart,
+                stopping=running.yield_reason,
+            ),
+            sessions=self.sessions.count,
+            safety_deadline=self.sessions.safety_deadline(),
+            safety_timeout_s=int(self.config.safety_timeout.total_seconds()),
+            last_smart=None
+            if last is None
+            else SmartView(
+                status=last.status,
+                mode=last.mode,
+                fetched=last.fetched,
+                inserted=last.inserted,
+                updated=last.updated,
+                duration_s=last.duration_s,
+                sync_s=last.sync_s,
+                finished_at=last.finished_at,
+                error=last.error,
+            ),
+        )
 
     # -- decisions --------------------------------------------------------------------------
 

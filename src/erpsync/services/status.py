@@ -1,4 +1,4 @@
-"""The status the API and the dashboard show, read from the orchestrator and the run history."""
+"""The status the API and the dashboard show: the live state plus the run history."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from erpsync.domain.health import OverallHealth, RunOutcome, TypeHealth, overall_health
 from erpsync.domain.runs import RunStatus, SyncRun
 from erpsync.domain.types import SyncMode, SyncType
-from erpsync.services.orchestrator import Orchestrator
+from erpsync.services.live_state import LiveState
 
 HISTORY = 20
 
@@ -60,39 +60,52 @@ def _health_json(health: TypeHealth) -> dict[str, Any]:
     }
 
 
+def type_status(live: LiveState, type: SyncType, last: SyncRun | None) -> str:
+    if live.running is not None and live.running.type == type:
+        return "running"
+    if live.queued(type):
+        return "queued" if live.eligible(type) else "paused"
+    if last is None:
+        return "idle"
+    if last.status == RunStatus.FAILED:
+        return "error"
+    if last.status.resumable:
+        return "paused"
+    return "completed"
+
+
+def schedule_json(live: LiveState) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": t.value,
+            "intervalMinutes": live.schedule[t].interval.total_seconds() / 60,
+            "offsetMinutes": live.schedule[t].offset.total_seconds() / 60,
+            "priority": live.schedule[t].priority,
+            "unit": "minutes",
+            "nextRun": live.next_runs[t].isoformat(),
+        }
+        for t in live.by_priority()
+    ]
+
+
 class StatusReader:
     """Builds the status document of ``GET /api/sync/status``."""
 
-    def __init__(self, orchestrator: Orchestrator, now: datetime) -> None:
-        self._orch = orchestrator
+    def __init__(self, live: LiveState, now: datetime) -> None:
+        self._live = live
         self._now = now
 
-    def type_status(self, type: SyncType, last: SyncRun | None) -> str:
-        orch = self._orch
-        running = orch.running
-        if running is not None and running.request.type == type:
-            return "running"
-        if type in orch.queue:
-            return "queued" if orch.eligible(type) else "paused"
-        if last is None:
-            return "idle"
-        if last.status == RunStatus.FAILED:
-            return "error"
-        if last.status.resumable:
-            return "paused"
-        return "completed"
-
     def document(self, history: dict[SyncType, list[SyncRun]]) -> dict[str, Any]:
-        orch = self._orch
+        live = self._live
         health = overall_health(
             [o for runs in history.values() for r in runs if (o := _outcome(r)) is not None],
-            intervals={t: orch.schedule.entry(t).interval for t in SyncType},
-            anchor=orch.schedule.anchor,
+            intervals={t: live.schedule[t].interval for t in SyncType},
+            anchor=live.anchor,
             now=self._now,
         )
         return {
             "generatedAt": _iso(self._now),
-            "types": [self._type_json(t, history[t], health) for t in self._by_priority()],
+            "types": [self._type_json(t, history[t], health) for t in live.by_priority()],
             "current": self._current_json(history),
             "queue": self._queue_json(),
             "health": {
@@ -103,62 +116,54 @@ class StatusReader:
             "smartSync": self.smart_json(),
         }
 
-    def _by_priority(self) -> list[SyncType]:
-        return sorted(SyncType, key=lambda t: -self._orch.schedule.priority(t))
-
     def _type_json(
         self, type: SyncType, runs: list[SyncRun], health: OverallHealth
     ) -> dict[str, Any]:
-        orch = self._orch
+        live = self._live
         finished = [r for r in runs if r.finished_at is not None]
-        last = runs[0] if runs else None
-        entry = orch.schedule.entry(type)
         return {
             "type": type.value,
-            "status": self.type_status(type, last),
-            "priority": entry.priority,
+            "status": type_status(live, type, runs[0] if runs else None),
+            "priority": live.schedule[type].priority,
             "lastRun": run_json(finished[0]) if finished else None,
-            "nextRun": _iso(orch.schedule.next_due(type, orch.memory.last_fired.get(type))),
+            "nextRun": _iso(live.next_runs[type]),
             "health": _health_json(health.types[type]),
         }
 
     def _current_json(self, history: dict[SyncType, list[SyncRun]]) -> dict[str, Any] | None:
-        running = self._orch.running
+        running = self._live.running
         if running is None:
             return None
-        type = running.request.type
-        run = running.run
-        fetched = run.counts.fetched if run else 0
         previous_full = next(
             (
                 r.counts.fetched
-                for r in history[type]
+                for r in history[running.type]
                 if r.mode == SyncMode.FULL and r.status == RunStatus.COMPLETED
             ),
             None,
         )
         progress = None
-        if previous_full and (run is None or run.mode == SyncMode.FULL):
-            progress = min(0.99, fetched / previous_full)
+        if previous_full and running.mode == SyncMode.FULL:
+            progress = min(0.99, running.fetched / previous_full)
         return {
-            "type": type.value,
-            "mode": (run.mode if run else running.request.mode).value,
-            "trigger": running.request.trigger,
+            "type": running.type.value,
+            "mode": running.mode.value,
+            "trigger": running.trigger,
             "startedAt": _iso(running.started_at),
-            "pages": run.checkpoint.pages if run else 0,
-            "fetched": fetched,
+            "pages": running.pages,
+            "fetched": running.fetched,
             "progress": progress,
-            "stopping": running.yield_reason,
+            "stopping": running.stopping,
         }
 
     def _queue_json(self) -> list[dict[str, Any]]:
-        orch = self._orch
+        live = self._live
         entries = []
-        for position, request in enumerate(orch.queue.entries(), start=1):
-            if not orch.eligible(request.type):
+        for position, request in enumerate(live.queue, start=1):
+            if not live.eligible(request.type):
                 reason = "paused: an order form is open"
-            elif orch.running is not None:
-                reason = f"waiting for {orch.running.request.type.value} to finish"
+            elif live.running is not None:
+                reason = f"waiting for {live.running.type.value} to finish"
             else:
                 reason = "starting"
             entries.append(
@@ -175,17 +180,15 @@ class StatusReader:
         return entries
 
     def smart_json(self) -> dict[str, Any]:
-        orch = self._orch
-        sessions = orch.sessions
-        deadline = sessions.safety_deadline()
-        last = orch.memory.last_smart
+        live = self._live
+        last = live.last_smart
         return {
-            "activeSessions": sessions.count,
-            "syncsPaused": sessions.paused,
-            "safetyTimeoutActive": deadline is not None,
-            "safetyTimeoutAt": _iso(deadline),
-            "safetyTimeoutS": int(orch.config.safety_timeout.total_seconds()),
-            "inFlight": orch.running is not None and orch.running.smart,
+            "activeSessions": live.sessions,
+            "syncsPaused": live.paused,
+            "safetyTimeoutActive": live.safety_deadline is not None,
+            "safetyTimeoutAt": _iso(live.safety_deadline),
+            "safetyTimeoutS": live.safety_timeout_s,
+            "inFlight": live.running is not None and live.running.smart,
             "lastResult": None
             if last is None
             else {
@@ -203,6 +206,6 @@ class StatusReader:
 
 
 def sync_status(
-    orchestrator: Orchestrator, history: dict[SyncType, list[SyncRun]], now: datetime
+    live: LiveState, history: dict[SyncType, list[SyncRun]], now: datetime
 ) -> dict[str, Any]:
-    return StatusReader(orchestrator, now).document(history)
+    return StatusReader(live, now).document(history)

@@ -118,7 +118,7 @@ async def test_the_status_shows_all_six_types_health_and_the_smart_sync_block(
     await orch.open_form("tab-0000001")
     orch.request(SyncType.PRODUCTS, SyncMode.FULL)
     history = {t: world.runs.recent_runs(t, 20) for t in SyncType}
-    status = sync_status(orch, history, world.clock.now())
+    status = sync_status(orch.live_state(), history, world.clock.now())
 
     assert [t["type"] for t in status["types"]] == [
         "orders",

@@ -57,7 +57,7 @@ async def status(services: ServicesDep) -> dict[str, Any]:
         return {t: services.runs.recent_runs(t, HISTORY) for t in SyncType}
 
     runs = await asyncio.to_thread(history)
-    return sync_status(services.orchestrator, runs, services.clock.now())
+    return sync_status(services.orchestrator.live_state(), runs, services.clock.now())
 
 
 @router.get("/runs")
