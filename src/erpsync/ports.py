@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from erpsync.domain.catalog import RecordSpec
@@ -245,3 +245,68 @@ class MirrorSearch(Protocol):
 
     def prices(self, product_code: str, on: date) -> list[dict[str, Any]]:
         """The price-list rows of a product valid on ``on``, by list code."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The orchestrator role, held by one process until ``expires_at``.
+
+    ``epoch`` grows by one each time the role changes hands: writes fenced with it fail once
+    another process has taken over. ``anchor`` is when the deployment first started; every
+    holder keeps the schedule's grid on it.
+    """
+
+    holder: str
+    epoch: int
+    expires_at: datetime
+    anchor: datetime
+
+
+class LeaseStore(Protocol):
+    """The one orchestrator role of a deployment, shared through the database."""
+
+    def acquire(
+        self, holder: str, now: datetime, ttl: timedelta, *, take_over: bool = False
+    ) -> Lease | None:
+        """Take or renew the role: granted when nobody holds it, when ``holder`` already does
+        (the expiry moves on), when the current lease has expired, or with ``take_over`` (the
+        caller knows the holder is dead). A new holder gets the next epoch. ``None`` when
+        another holder's lease is still valid."""
+
+    def current(self) -> Lease | None: ...
+
+    def release(self, holder: str, epoch: int, now: datetime) -> None:
+        """End the lease now, if ``holder`` still holds it at ``epoch``."""
+
+
+@dataclass(frozen=True)
+class Command:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+
+
+class CommandQueue(Protocol):
+    """Commands for the orchestrator in charge, from any process, answered through the table."""
+
+    def submit(self, kind: str, payload: dict[str, Any], now: datetime) -> int: ...
+
+    def pending(self, limit: int = 100) -> list[Command]:
+        """Commands not yet answered, oldest first."""
+
+    def answer(self, command_id: int, result: dict[str, Any], now: datetime) -> None: ...
+
+    def result(self, command_id: int) -> dict[str, Any] | None:
+        """The answer, once there is one."""
+
+    def purge(self, before: datetime) -> int:
+        """Forget answered commands older than ``before``; return how many."""
+
+
+class LiveStateStore(Protocol):
+    """The copy of the orchestrator's live state that the holder publishes for every replica."""
+
+    def publish(self, holder: str, epoch: int, state: dict[str, Any], now: datetime) -> None: ...
+
+    def read(self) -> tuple[dict[str, Any], datetime] | None:
+        """The latest published state and when it was published."""

@@ -15,7 +15,7 @@ from erpsync.domain.catalog import RecordSpec
 from erpsync.domain.runs import RunStatus, SyncRun
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
 from erpsync.errors import RecordNotFoundError
-from erpsync.ports import HashLookup, PageWrite
+from erpsync.ports import Command, HashLookup, Lease, PageWrite
 
 
 class FakeClock:
@@ -224,3 +224,75 @@ class InMemoryScheduleStore:
 
     def save(self, entry: TypeSchedule) -> None:
         self.entries[entry.type] = entry
+
+
+class InMemoryLeaseStore:
+    """:class:`~erpsync.ports.LeaseStore` for one process, with the SQL store's rules."""
+
+    def __init__(self) -> None:
+        self.lease: Lease | None = None
+
+    def acquire(
+        self, holder: str, now: datetime, ttl: timedelta, *, take_over: bool = False
+    ) -> Lease | None:
+        lease = self.lease
+        if lease is None:
+            self.lease = Lease(holder, 1, now + ttl, now)
+        elif lease.holder == holder and lease.expires_at > now:
+            self.lease = replace(lease, expires_at=now + ttl)
+        elif lease.expires_at <= now or take_over:
+            self.lease = Lease(holder, lease.epoch + 1, now + ttl, lease.anchor)
+        else:
+            return None
+        return self.lease
+
+    def current(self) -> Lease | None:
+        return self.lease
+
+    def release(self, holder: str, epoch: int, now: datetime) -> None:
+        if self.lease is not None and (self.lease.holder, self.lease.epoch) == (holder, epoch):
+            self.lease = replace(self.lease, expires_at=now)
+
+
+class InMemoryCommandQueue:
+    """:class:`~erpsync.ports.CommandQueue` in a dictionary."""
+
+    def __init__(self) -> None:
+        self._commands: dict[int, tuple[Command, dict[str, Any] | None, datetime | None]] = {}
+        self._ids = itertools.count(1)
+
+    def submit(self, kind: str, payload: dict[str, Any], now: datetime) -> int:
+        command = Command(next(self._ids), kind, json.loads(json.dumps(payload)))
+        self._commands[command.id] = (command, None, None)
+        return command.id
+
+    def pending(self, limit: int = 100) -> list[Command]:
+        waiting = [c for c, _, answered in self._commands.values() if answered is None]
+        return sorted(waiting, key=lambda c: c.id)[:limit]
+
+    def answer(self, command_id: int, result: dict[str, Any], now: datetime) -> None:
+        command, _, _ = self._commands[command_id]
+        self._commands[command_id] = (command, json.loads(json.dumps(result, default=str)), now)
+
+    def result(self, command_id: int) -> dict[str, Any] | None:
+        entry = self._commands.get(command_id)
+        return None if entry is None else entry[1]
+
+    def purge(self, before: datetime) -> int:
+        old = [i for i, (_, _, at) in self._commands.items() if at is not None and at < before]
+        for command_id in old:
+            del self._commands[command_id]
+        return len(old)
+
+
+class InMemoryLiveStateStore:
+    """:class:`~erpsync.ports.LiveStateStore` in a variable."""
+
+    def __init__(self) -> None:
+        self._state: tuple[dict[str, Any], datetime] | None = None
+
+    def publish(self, holder: str, epoch: int, state: dict[str, Any], now: datetime) -> None:
+        self._state = (json.loads(json.dumps(state)), now)
+
+    def read(self) -> tuple[dict[str, Any], datetime] | None:
+        return self._state

@@ -42,8 +42,15 @@ _BOOKKEEPING = ("row_hash", "seen_run", "synced_at", "deleted_at", "search_text"
 
 
 class SqlMirrorStore:
+    """:class:`~erpsync.ports.MirrorStore` on SQL.
+
+    ``fence``, when set, runs first inside every page transaction; it raises to void the page
+    when this process no longer holds the orchestrator role.
+    """
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self.fence: Callable[[Connection], None] | None = None
         self._upserts = {
             name: BulkUpsert(engine, table, _primary_key(table))
             for name, table in mirror_tables.items()
@@ -77,6 +84,8 @@ class SqlMirrorStore:
     ) -> PageWrite:
         lookup = self._mark_seen if mark_seen else self._existing
         with self._engine.begin() as conn:
+            if self.fence is not None:
+                self.fence(conn)
             rows = self._keys.fetch(conn, lookup[spec.table], keys, run_id if mark_seen else None)
             write = build({k: (None if deleted else h) for k, h, deleted in rows})
             self._write(conn, write)

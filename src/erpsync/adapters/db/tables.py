@@ -194,3 +194,35 @@ draft_lines = Table(
     Column("discount", DecimalText, nullable=False),
     Column("vat_rate", DecimalText, nullable=False),
 )
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("epoch", Integer, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("anchor", UtcDateTime, nullable=False),
+)
+
+commands = Table(
+    "commands",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("result", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("answered_at", UtcDateTime, nullable=True),
+    Index("ix_commands_answered_id", "answered_at", "id"),
+)
+
+live_state = Table(
+    "live_state",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("epoch", Integer, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("published_at", UtcDateTime, nullable=False),
+)

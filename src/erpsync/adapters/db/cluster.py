@@ -1,0 +1,187 @@
+"""The orchestrator role, its commands and its live state, shared through the database."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from erpsync.adapters.db.tables import commands, leases, live_state
+from erpsync.errors import ErpSyncError
+from erpsync.ports import Command, Lease
+
+ROLE = "orchestrator"
+
+
+class StaleLeaderError(ErpSyncError):
+    """This process no longer holds the orchestrator role: its writes must not land."""
+
+
+def _lease(row: Any) -> Lease:
+    return Lease(row.holder, row.epoch, row.expires_at, row.anchor)
+
+
+class SqlLeaseStore:
+    """:class:`~erpsync.ports.LeaseStore` on one row, changed under a row lock (PostgreSQL) or
+    an immediate write transaction (SQLite), so two processes never both win."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _locked(self, conn: Connection) -> Any:
+        query = select(leases).where(leases.c.name == ROLE)
+        if self._engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("UPDATE leases SET name = name WHERE name = 'orchestrator'")
+        else:
+            query = query.with_for_update()
+        return conn.execute(query).first()
+
+    def acquire(
+        self, holder: str, now: datetime, ttl: timedelta, *, take_over: bool = False
+    ) -> Lease | None:
+        expires = now + ttl
+        with self._engine.begin() as conn:
+            row = self._locked(conn)
+            if row is None:
+                dialect = sqlite if self._engine.dialect.name == "sqlite" else postgresql
+                created = conn.execute(
+                    dialect.insert(leases)
+                    .values(name=ROLE, holder=holder, epoch=1, expires_at=expires, anchor=now)
+                    .on_conflict_do_nothing()
+                )
+                return Lease(holder, 1, expires, now) if created.rowcount else None
+            if row.holder == holder and row.expires_at > now:
+                epoch = row.epoch
+            elif row.expires_at <= now or take_over:
+                epoch = row.epoch + 1
+            else:
+                return None
+            conn.execute(
+                update(leases)
+                .where(leases.c.name == ROLE)
+                .values(holder=holder, epoch=epoch, expires_at=expires)
+            )
+            return Lease(holder, epoch, expires, row.anchor)
+
+    def current(self) -> Lease | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(leases).where(leases.c.name == ROLE)).first()
+        return None if row is None else _lease(row)
+
+    def release(self, holder: str, epoch: int, now: datetime) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(leases)
+                .where(leases.c.name == ROLE, leases.c.holder == holder, leases.c.epoch == epoch)
+                .values(expires_at=now)
+            )
+
+    def fence(self, holder: str, epoch: int) -> FencedWrite:
+        return FencedWrite(self._engine, holder, epoch)
+
+
+class FencedWrite:
+    """Checks, inside a write transaction, that this process still holds the role at its
+    epoch; the check locks the lease row, so a takeover waits for the write or voids it."""
+
+    def __init__(self, engine: Engine, holder: str, epoch: int) -> None:
+        self._holder = holder
+        self._epoch = epoch
+        self._sql = "UPDATE leases SET epoch = epoch WHERE name = 'orchestrator' " + (
+            "AND holder = ? AND epoch = ?"
+            if engine.dialect.name == "sqlite"
+            else "AND holder = %s AND epoch = %s"
+        )
+
+    def __call__(self, conn: Connection) -> None:
+        result = conn.exec_driver_sql(self._sql, (self._holder, self._epoch))
+        if result.rowcount != 1:
+            raise StaleLeaderError(
+                f"{self._holder} lost the orchestrator role (epoch {self._epoch}); "
+                "the page was not written"
+            )
+
+
+class SqlCommandQueue:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def submit(self, kind: str, payload: dict[str, Any], now: datetime) -> int:
+        with self._engine.begin() as conn:
+            command_id: int = conn.execute(
+                insert(commands)
+                .values(kind=kind, payload=json.dumps(payload), created_at=now)
+                .returning(commands.c.id)
+            ).scalar_one()
+        return command_id
+
+    def pending(self, limit: int = 100) -> list[Command]:
+        query = (
+            select(commands.c.id, commands.c.kind, commands.c.payload)
+            .where(commands.c.answered_at.is_(None))
+            .order_by(commands.c.id)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            return [Command(r.id, r.kind, json.loads(r.payload)) for r in conn.execute(query)]
+
+    def answer(self, command_id: int, result: dict[str, Any], now: datetime) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(commands)
+                .where(commands.c.id == command_id)
+                .values(result=json.dumps(result, default=str), answered_at=now)
+            )
+
+    def result(self, command_id: int) -> dict[str, Any] | None:
+        query = select(commands.c.result).where(
+            commands.c.id == command_id, commands.c.answered_at.is_not(None)
+        )
+        with self._engine.connect() as conn:
+            text = conn.execute(query).scalar_one_or_none()
+        if text is None:
+            return None
+        answer: dict[str, Any] = json.loads(text)
+        return answer
+
+    def purge(self, before: datetime) -> int:
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                delete(commands).where(
+                    commands.c.answered_at.is_not(None), commands.c.answered_at < before
+                )
+            )
+        return int(result.rowcount)
+
+
+class SqlLiveStateStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def publish(self, holder: str, epoch: int, state: dict[str, Any], now: datetime) -> None:
+        dialect = sqlite if self._engine.dialect.name == "sqlite" else postgresql
+        values = {
+            "holder": holder,
+            "epoch": epoch,
+            "state": json.dumps(state),
+            "published_at": now,
+        }
+        stmt = dialect.insert(live_state).values(name=ROLE, **values)
+        stmt = stmt.on_conflict_do_update(index_elements=[live_state.c.name], set_=values)
+        with self._engine.begin() as conn:
+            conn.execute(stmt)
+
+    def read(self) -> tuple[dict[str, Any], datetime] | None:
+        query = select(live_state.c.state, live_state.c.published_at).where(
+            live_state.c.name == ROLE
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        state: dict[str, Any] = json.loads(row.state)
+        return state, row.published_at
