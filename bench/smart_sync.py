@@ -47,8 +47,10 @@ from erpsync.demo_erp import DemoErpConfig, LatencyProfile, Volumes, create_demo
 from erpsync.domain.catalog import SPECS
 from erpsync.domain.runs import RunStatus
 from erpsync.domain.types import SyncMode, SyncType
+from erpsync.services.answers import SmartSyncResult
 from erpsync.services.events import Event, EventBus
-from erpsync.services.orchestrator import Orchestrator, OrchestratorConfig, SmartSyncResult
+from erpsync.services.orchestrator import Orchestrator
+from erpsync.services.orchestrator_config import OrchestratorConfig
 from erpsync.services.sync_runner import SyncRunner
 
 TOKEN = "demo-token"

@@ -27,7 +27,8 @@ from erpsync.ports import Clock, ErpSource
 from erpsync.services.accounts import Accounts
 from erpsync.services.drafts import DraftService
 from erpsync.services.events import EventBus
-from erpsync.services.orchestrator import Orchestrator, OrchestratorConfig
+from erpsync.services.orchestrator import Orchestrator
+from erpsync.services.orchestrator_config import OrchestratorConfig
 from erpsync.services.order_data import OrderFormData
 from erpsync.services.sync_runner import SyncRunner
 from erpsync.settings import Settings

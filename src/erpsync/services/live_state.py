@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
+
+if TYPE_CHECKING:
+    from erpsync.services.orchestrator import Orchestrator
 
 
 @dataclass(frozen=True)
@@ -159,3 +162,48 @@ def _iso(at: datetime | None) -> str | None:
 
 def _parse(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
+
+
+def capture(orch: Orchestrator) -> LiveState:
+    """What ``orch`` is doing now, as data."""
+    running = orch.running
+    last = orch.memory.last_smart
+    schedule = orch.schedule
+    return LiveState(
+        anchor=schedule.anchor,
+        schedule={t: schedule.entry(t) for t in SyncType},
+        next_runs={t: schedule.next_due(t, orch.memory.last_fired.get(t)) for t in SyncType},
+        last_fired={t: at for t, at in orch.memory.last_fired.items() if at is not None},
+        queue=[
+            QueuedView(r.type, r.mode, r.priority, r.trigger, r.requested_at)
+            for r in orch.queue.entries()
+        ],
+        running=None
+        if running is None
+        else RunningView(
+            type=running.request.type,
+            mode=running.run.mode if running.run else running.request.mode,
+            trigger=running.request.trigger,
+            started_at=running.started_at,
+            pages=running.run.checkpoint.pages if running.run else 0,
+            fetched=running.run.counts.fetched if running.run else 0,
+            smart=running.smart,
+            stopping=running.yield_reason,
+        ),
+        sessions=orch.sessions.count,
+        safety_deadline=orch.sessions.safety_deadline(),
+        safety_timeout_s=int(orch.config.safety_timeout.total_seconds()),
+        last_smart=None
+        if last is None
+        else SmartView(
+            status=last.status,
+            mode=last.mode,
+            fetched=last.fetched,
+            inserted=last.inserted,
+            updated=last.updated,
+            duration_s=last.duration_s,
+            sync_s=last.sync_s,
+            finished_at=last.finished_at,
+            error=last.error,
+        ),
+    )

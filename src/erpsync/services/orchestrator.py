@@ -10,88 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 
 from erpsync.domain.queue import EnqueueOutcome, SyncQueue, SyncRequest
 from erpsync.domain.runs import RunStatus, SyncRun
 from erpsync.domain.schedule import Schedule, validate_entry
-from erpsync.domain.sessions import DEFAULT_LEASE_TTL, DEFAULT_SAFETY_TIMEOUT, FormSessions
+from erpsync.domain.sessions import FormSessions
 from erpsync.domain.types import DEFAULT_SCHEDULE, SyncMode, SyncType, TypeSchedule
 from erpsync.ports import Clock, RunStore, ScheduleStore
+from erpsync.services.answers import RequestAnswer, RequestOutcome, SmartSyncResult
 from erpsync.services.events import EventBus
-from erpsync.services.live_state import LiveState, QueuedView, RunningView, SmartView
+from erpsync.services.live_state import LiveState, capture
+from erpsync.services.orchestrator_config import OrchestratorConfig
 from erpsync.services.sync_runner import SyncRunner
 
 #: Interactive work (the Smart Customer Sync) goes before any queued sync.
 SMART_TRIGGER = "smart"
-
-
-class RequestOutcome(StrEnum):
-    STARTED = "started"
-    QUEUED = "queued"
-    MERGED = "merged"
-
-
-@dataclass(frozen=True)
-class RequestAnswer:
-    type: SyncType
-    outcome: RequestOutcome
-    mode: SyncMode
-    position: int | None = None
-
-
-@dataclass(frozen=True)
-class OrchestratorConfig:
-    lease_ttl: timedelta = DEFAULT_LEASE_TTL
-    safety_timeout: timedelta = DEFAULT_SAFETY_TIMEOUT
-    max_run_time: timedelta = timedelta(minutes=15)
-    #: Per-type watchdog limits that differ from ``max_run_time``.
-    max_run_time_by_type: Mapping[SyncType, timedelta] = field(default_factory=dict)
-    smart_reuse_window: timedelta = timedelta(seconds=10)
-    full_sync_every: timedelta = timedelta(hours=24)
-    scheduler: bool = True
-    #: Stop a running sync at its next page for the order form. Off only to measure what a
-    #: plain priority queue would do (``bench/smart_sync.py``'s baseline).
-    preemption: bool = True
-    #: The Smart Customer Sync's mode; ``FULL`` only for that same baseline.
-    smart_sync_mode: SyncMode = SyncMode.INCREMENTAL
-
-
-@dataclass(frozen=True)
-class SmartSyncResult:
-    status: str
-    mode: SyncMode
-    fetched: int
-    inserted: int
-    updated: int
-    #: From the request to the end: what the agent waited, including any page in flight.
-    duration_s: float
-    #: The customer sync alone.
-    sync_s: float
-    finished_at: datetime
-    run_id: int | None
-    error: str | None = None
-    reused: bool = False
-
-    @classmethod
-    def from_run(
-        cls, run: SyncRun, requested_at: datetime, finished_at: datetime
-    ) -> SmartSyncResult:
-        return cls(
-            status=run.status.value,
-            mode=run.mode,
-            fetched=run.counts.fetched,
-            inserted=run.counts.inserted,
-            updated=run.counts.updated,
-            duration_s=(finished_at - requested_at).total_seconds(),
-            sync_s=(finished_at - run.started_at).total_seconds(),
-            finished_at=finished_at,
-            run_id=run.id,
-            error=run.error,
-        )
 
 
 @dataclass
@@ -340,47 +276,7 @@ class Orchestrator:
 
     def live_state(self) -> LiveState:
         """What this orchestrator is doing now, as data (see :mod:`live_state`)."""
-        running = self.running
-        last = self.memory.last_smart
-        schedule = self.schedule
-        return LiveState(
-            anchor=schedule.anchor,
-            schedule={t: schedule.entry(t) for t in SyncType},
-            next_runs={t: schedule.next_due(t, self.memory.last_fired.get(t)) for t in SyncType},
-            last_fired={t: at for t, at in self.memory.last_fired.items() if at is not None},
-            queue=[
-                QueuedView(r.type, r.mode, r.priority, r.trigger, r.requested_at)
-                for r in self.queue.entries()
-            ],
-            running=None
-            if running is None
-            else RunningView(
-                type=running.request.type,
-                mode=running.run.mode if running.run else running.request.mode,
-                trigger=running.request.trigger,
-                started_at=running.started_at,
-                pages=running.run.checkpoint.pages if running.run else 0,
-                fetched=running.run.counts.fetched if running.run else 0,
-                smart=running.smart,
-                stopping=running.yield_reason,
-            ),
-            sessions=self.sessions.count,
-            safety_deadline=self.sessions.safety_deadline(),
-            safety_timeout_s=int(self.config.safety_timeout.total_seconds()),
-            last_smart=None
-            if last is None
-            else SmartView(
-                status=last.status,
-                mode=last.mode,
-                fetched=last.fetched,
-                inserted=last.inserted,
-                updated=last.updated,
-                duration_s=last.duration_s,
-                sync_s=last.sync_s,
-                finished_at=last.finished_at,
-                error=last.error,
-            ),
-        )
+        return capture(self)
 
     # -- decisions --------------------------------------------------------------------------
 

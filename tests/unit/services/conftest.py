@@ -17,7 +17,8 @@ from erpsync.domain.catalog import SPECS
 from erpsync.domain.types import SyncType
 from erpsync.ports import ErpSource, SourcePage
 from erpsync.services.events import Event, EventBus
-from erpsync.services.orchestrator import Orchestrator, OrchestratorConfig
+from erpsync.services.orchestrator import Orchestrator
+from erpsync.services.orchestrator_config import OrchestratorConfig
 from erpsync.services.sync_runner import SyncRunner
 from erpsync.testing import FakeClock, InMemoryMirrorStore, InMemoryRunStore, InMemoryScheduleStore
 

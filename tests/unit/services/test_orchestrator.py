@@ -10,7 +10,8 @@ import pytest
 from erpsync.domain.catalog import SPECS
 from erpsync.domain.runs import RunStatus
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
-from erpsync.services.orchestrator import OrchestratorConfig, RequestOutcome
+from erpsync.services.answers import RequestOutcome
+from erpsync.services.orchestrator_config import OrchestratorConfig
 from tests.unit.services.conftest import VOLUMES, World
 
 BY_PRIORITY = [

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from erpsync.domain.runs import Checkpoint, RunStatus, SyncCounts, SyncRun
 from erpsync.domain.types import SyncMode, SyncType
 from erpsync.services.events import EventBus
-from erpsync.services.orchestrator import SMART_TRIGGER, Orchestrator, OrchestratorConfig
+from erpsync.services.orchestrator import SMART_TRIGGER, Orchestrator
+from erpsync.services.orchestrator_config import OrchestratorConfig
 from erpsync.testing import FakeClock, InMemoryRunStore, InMemoryScheduleStore
 from tests.unit.services.conftest import T0
 

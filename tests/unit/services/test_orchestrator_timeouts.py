@@ -10,7 +10,7 @@ import pytest
 from erpsync.domain.runs import RunStatus
 from erpsync.domain.types import SyncMode, SyncType
 from erpsync.ports import SourcePage
-from erpsync.services.orchestrator import OrchestratorConfig
+from erpsync.services.orchestrator_config import OrchestratorConfig
 from erpsync.services.status import sync_status
 from tests.unit.services.conftest import World
 

@@ -14,7 +14,7 @@ from sse_starlette import EventSourceResponse
 
 from erpsync.domain.runs import SyncRun
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
-from erpsync.services.orchestrator import RequestAnswer
+from erpsync.services.answers import RequestAnswer
 from erpsync.services.status import HISTORY, run_json, sync_status
 from erpsync.web.deps import AdminUser, OrchestratorDep, ServicesDep
 

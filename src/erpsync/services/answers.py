@@ -1,0 +1,58 @@
+"""What the orchestrator answers to its commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from erpsync.domain.runs import SyncRun
+from erpsync.domain.types import SyncMode, SyncType
+
+
+class RequestOutcome(StrEnum):
+    STARTED = "started"
+    QUEUED = "queued"
+    MERGED = "merged"
+
+
+@dataclass(frozen=True)
+class RequestAnswer:
+    type: SyncType
+    outcome: RequestOutcome
+    mode: SyncMode
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class SmartSyncResult:
+    status: str
+    mode: SyncMode
+    fetched: int
+    inserted: int
+    updated: int
+    #: From the request to the end: what the agent waited, including any page in flight.
+    duration_s: float
+    #: The customer sync alone.
+    sync_s: float
+    finished_at: datetime
+    run_id: int | None
+    error: str | None = None
+    reused: bool = False
+
+    @classmethod
+    def from_run(
+        cls, run: SyncRun, requested_at: datetime, finished_at: datetime
+    ) -> SmartSyncResult:
+        return cls(
+            status=run.status.value,
+            mode=run.mode,
+            fetched=run.counts.fetched,
+            inserted=run.counts.inserted,
+            updated=run.counts.updated,
+            duration_s=(finished_at - requested_at).total_seconds(),
+            sync_s=(finished_at - run.started_at).total_seconds(),
+            finished_at=finished_at,
+            run_id=run.id,
+            error=run.error,
+        )

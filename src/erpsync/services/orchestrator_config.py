@@ -1,0 +1,27 @@
+"""How the orchestrator behaves: timeouts, limits and the policy switches."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from erpsync.domain.sessions import DEFAULT_LEASE_TTL, DEFAULT_SAFETY_TIMEOUT
+from erpsync.domain.types import SyncMode, SyncType
+
+
+@dataclass(frozen=True)
+class OrchestratorConfig:
+    lease_ttl: timedelta = DEFAULT_LEASE_TTL
+    safety_timeout: timedelta = DEFAULT_SAFETY_TIMEOUT
+    max_run_time: timedelta = timedelta(minutes=15)
+    #: Per-type watchdog limits that differ from ``max_run_time``.
+    max_run_time_by_type: Mapping[SyncType, timedelta] = field(default_factory=dict)
+    smart_reuse_window: timedelta = timedelta(seconds=10)
+    full_sync_every: timedelta = timedelta(hours=24)
+    scheduler: bool = True
+    #: Stop a running sync at its next page for the order form. Off only to measure what a
+    #: plain priority queue would do (``bench/smart_sync.py``'s baseline).
+    preemption: bool = True
+    #: The Smart Customer Sync's mode; ``FULL`` only for that same baseline.
+    smart_sync_mode: SyncMode = SyncMode.INCREMENTAL
