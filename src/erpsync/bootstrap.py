@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
 from erpsync.adapters.clock import SystemClock
+from erpsync.adapters.db.cluster import SqlCommandQueue, SqlLeaseStore, SqlLiveStateStore
 from erpsync.adapters.db.drafts import SqlDraftStore
 from erpsync.adapters.db.engine import build_engine
 from erpsync.adapters.db.migrate import upgrade
@@ -23,8 +25,10 @@ from erpsync.adapters.db.users import SqlUserStore
 from erpsync.adapters.erp_http import HttpErpSource, RetryPolicy
 from erpsync.auth.passwords import Passwords
 from erpsync.demo_erp import DemoErpConfig, LatencyProfile, demo_erp_server
+from erpsync.domain.types import SyncType
 from erpsync.ports import Clock, ErpSource
 from erpsync.services.accounts import Accounts
+from erpsync.services.cluster import ClusterNode, NodeTimings
 from erpsync.services.drafts import DraftService
 from erpsync.services.events import EventBus
 from erpsync.services.orchestrator import Orchestrator
@@ -46,7 +50,7 @@ class Services:
     source: ErpSource
     runner: SyncRunner
     events: EventBus
-    orchestrator: Orchestrator
+    node: ClusterNode
     accounts: Accounts
     drafts: DraftService
     order_data: OrderFormData
@@ -75,8 +79,26 @@ def orchestrator_config(settings: Settings) -> OrchestratorConfig:
     )
 
 
+async def _listening(host: str, port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection(host, port)
+    except OSError:
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
+
+
 async def start_demo_erp(settings: Settings, stack: AsyncExitStack) -> None:
-    """Serve the embedded demo ERP on its own port, in this event loop, until the stack closes."""
+    """Serve the embedded demo ERP on its own port, in this event loop, until the stack closes.
+
+    When something already listens there (``erpsync serve`` running beside ``erpsync sync``),
+    that demo ERP is used: two would be two different ERPs.
+    """
+    if await _listening(settings.demo_erp_host, settings.demo_erp_port):
+        log.info("action=demo_erp_reused url=%s", settings.effective_erp_url)
+        return
     server = demo_erp_server(
         settings.demo_erp_host, settings.demo_erp_port, demo_erp_config(settings)
     )
@@ -126,8 +148,30 @@ async def build_services(
         source, mirror, runs, clock, overlap=timedelta(seconds=settings.sync_overlap_s)
     )
     events = EventBus()
-    orchestrator = Orchestrator(
-        runner, runs, SqlScheduleStore(engine), clock, events, orchestrator_config(settings)
+    schedules = SqlScheduleStore(engine)
+    config = orchestrator_config(settings)
+
+    def build_orchestrator(
+        anchor: datetime, last_fired: Mapping[SyncType, datetime]
+    ) -> Orchestrator:
+        return Orchestrator(
+            runner, runs, schedules, clock, events, config, anchor=anchor, last_fired=last_fired
+        )
+
+    leases = SqlLeaseStore(engine)
+
+    def fence(holder: str, epoch: int) -> None:
+        mirror.fence = leases.fence(holder, epoch)
+
+    node = ClusterNode(
+        leases,
+        SqlCommandQueue(engine),
+        SqlLiveStateStore(engine),
+        build_orchestrator,
+        clock,
+        events,
+        fence=fence,
+        timings=NodeTimings(lease_ttl=timedelta(seconds=settings.role_lease_s)),
     )
     accounts = Accounts(SqlUserStore(engine), Passwords(), clock)
     if settings.demo_users_enabled:
@@ -136,8 +180,8 @@ async def build_services(
     drafts = DraftService(SqlDraftStore(engine), search, clock)
     order_data = OrderFormData(search, clock, price_list=settings.price_list)
     if start_orchestrator:
-        await orchestrator.start()
-        stack.push_async_callback(orchestrator.stop)
+        await node.start()
+        stack.push_async_callback(node.stop)
     return Services(
         settings,
         clock,
@@ -147,7 +191,7 @@ async def build_services(
         source,
         runner,
         events,
-        orchestrator,
+        node,
         accounts,
         drafts,
         order_data,

@@ -22,7 +22,8 @@ from erpsync.bootstrap import build_services, demo_erp_config
 from erpsync.domain.types import SyncMode, SyncType
 from erpsync.errors import ConfigurationError, ErpSyncError
 from erpsync.services.accounts import Accounts
-from erpsync.services.events import Event
+from erpsync.services.events import Event, EventBus
+from erpsync.services.orchestrator import Orchestrator
 from erpsync.settings import Settings, load_settings
 
 app = typer.Typer(help="erpsync keeps a sales-agent order app supplied with fresh ERP data.")
@@ -108,36 +109,52 @@ async def _sync_once(settings: Settings, type: SyncType, mode: SyncMode) -> bool
             stack,
             start_orchestrator=False,
         )
-        outcome: list[Event] = []
-        with Progress(
-            TextColumn(f"{type.value}"),
-            BarColumn(),
-            TextColumn("{task.fields[records]} records, {task.completed} pages"),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
-            task = progress.add_task(type.value, total=None, records=0)
-            async with services.events.subscribe() as queue:
-                services.orchestrator.request(type, mode, trigger="cli")
-                drain = asyncio.create_task(services.orchestrator.run_until_idle())
-                while not drain.done() or not queue.empty():
-                    get = asyncio.create_task(queue.get())
-                    await asyncio.wait({get, drain}, return_when=asyncio.FIRST_COMPLETED)
-                    if not get.done():
-                        get.cancel()
-                        continue
-                    event = get.result()
-                    if event.action == "sync_progress":
-                        progress.update(
-                            task, completed=event.fields["pages"], records=event.fields["fetched"]
-                        )
-                    elif event.action in ("sync_completed", "sync_failed"):
-                        outcome.append(event)
-        for event in outcome:
+        node = services.node
+        stack.push_async_callback(node.stop)
+        if not await node.campaign():
+            answer = await node.remote.request(type, mode, trigger="cli")
+            where = f" at position {answer.position}" if answer.position else ""
             console.print(
-                f"{event.action}: " + ", ".join(f"{k}={v}" for k, v in event.fields.items())
+                f"another erpsync process runs the syncs: {type.value} {answer.outcome.value}"
+                f" there{where}; follow it on /sync or GET /api/sync/status"
             )
-        return bool(outcome) and outcome[-1].action == "sync_completed"
+            return True
+        orchestrator = node.orchestrator
+        assert orchestrator is not None
+        return await _run_with_progress(orchestrator, services.events, type, mode)
+
+
+async def _run_with_progress(
+    orchestrator: Orchestrator, events: EventBus, type: SyncType, mode: SyncMode
+) -> bool:
+    outcome: list[Event] = []
+    with Progress(
+        TextColumn(f"{type.value}"),
+        BarColumn(),
+        TextColumn("{task.fields[records]} records, {task.completed} pages"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task(type.value, total=None, records=0)
+        async with events.subscribe() as queue:
+            orchestrator.request(type, mode, trigger="cli")
+            drain = asyncio.create_task(orchestrator.run_until_idle())
+            while not drain.done() or not queue.empty():
+                get = asyncio.create_task(queue.get())
+                await asyncio.wait({get, drain}, return_when=asyncio.FIRST_COMPLETED)
+                if not get.done():
+                    get.cancel()
+                    continue
+                event = get.result()
+                if event.action == "sync_progress":
+                    progress.update(
+                        task, completed=event.fields["pages"], records=event.fields["fetched"]
+                    )
+                elif event.action in ("sync_completed", "sync_failed"):
+                    outcome.append(event)
+    for event in outcome:
+        console.print(f"{event.action}: " + ", ".join(f"{k}={v}" for k, v in event.fields.items()))
+    return bool(outcome) and outcome[-1].action == "sync_completed"
 
 
 @db_app.command("upgrade")

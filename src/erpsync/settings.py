@@ -50,6 +50,9 @@ class Settings(BaseSettings):
         default_factory=dict, description="per-type watchdog limits, e.g. {products = 1800}"
     )
     smart_reuse_s: float = Field(10.0, ge=0, le=3600)
+    role_lease_s: float = Field(
+        15.0, ge=2, le=600, description="how long the orchestrator role outlives its holder"
+    )
     full_sync_every_h: float = Field(24.0, gt=0, le=24 * 30)
 
     demo_erp_host: str = "127.0.0.1"

@@ -16,6 +16,8 @@ log = logging.getLogger("erpsync.coordination")
 
 #: Steps worth a warning in the log rather than an info line.
 WARNING_ACTIONS = frozenset({"sync_failed", "safety_timeout", "sync_watchdog"})
+#: Frequent steps for live pages, not coordination steps: logged at debug level only.
+QUIET_ACTIONS = frozenset({"sync_progress", "resync"})
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,11 @@ class EventBus:
 
     def emit(self, action: str, at: datetime, **fields: Any) -> Event:
         event = Event(next(self._seq), action, at, fields)
-        level = logging.WARNING if action in WARNING_ACTIONS else logging.INFO
+        level = logging.INFO
+        if action in WARNING_ACTIONS:
+            level = logging.WARNING
+        elif action in QUIET_ACTIONS:
+            level = logging.DEBUG
         log.log(level, "action=%s %s", action, format_fields(fields))
         self._recent.append(event)
         for queue in self._subscribers:

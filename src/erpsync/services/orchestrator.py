@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -70,7 +70,13 @@ class Orchestrator:
         clock: Clock,
         events: EventBus,
         config: OrchestratorConfig | None = None,
+        *,
+        anchor: datetime | None = None,
+        last_fired: Mapping[SyncType, datetime] | None = None,
     ) -> None:
+        """``anchor`` is when the deployment started (now by default): the schedule's grids
+        hang on it. ``last_fired`` carries over, from a previous holder of the orchestrator
+        role, the ticks already fired, so a new holder does not repeat them."""
         self._runner = runner
         self._runs = runs
         self._schedules = schedules
@@ -78,14 +84,14 @@ class Orchestrator:
         self._events = events
         self.config = config or OrchestratorConfig()
         self.schedule = Schedule(
-            anchor=clock.now(), entries={**DEFAULT_SCHEDULE, **schedules.load()}
+            anchor=anchor or clock.now(), entries={**DEFAULT_SCHEDULE, **schedules.load()}
         )
         self.queue = SyncQueue()
         self.sessions = FormSessions(
             lease_ttl=self.config.lease_ttl, safety_timeout=self.config.safety_timeout
         )
         self.running: Running | None = None
-        self.memory = _Memory()
+        self.memory = _Memory(last_fired=dict(last_fired or {}))
         self._smart: _SmartSlot | None = None
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
@@ -95,8 +101,18 @@ class Orchestrator:
 
     async def start(self) -> None:
         """Start the background loop: timers, lease expiry and dispatch."""
+        await asyncio.to_thread(self._remember_full_runs)
         self._events.emit("orchestrator_started", self._clock.now(), anchor=self.schedule.anchor)
         self._loop_task = asyncio.create_task(self._loop(), name="erpsync-orchestrator")
+
+    def _remember_full_runs(self) -> None:
+        """When each type last completed a full sync, so a restart does not redo them all."""
+        for type in SyncType:
+            for run in self._runs.recent_runs(type, 50):
+                if run.mode == SyncMode.FULL and run.status == RunStatus.COMPLETED:
+                    if run.finished_at is not None:
+                        self.memory.last_full[type] = run.finished_at
+                    break
 
     async def stop(self, grace_s: float = 10.0) -> None:
         """Stop taking work; a running sync stops at its next page boundary (or is cancelled

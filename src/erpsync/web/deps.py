@@ -9,8 +9,8 @@ from fastapi import Depends, HTTPException, Request
 from erpsync.bootstrap import Services
 from erpsync.domain.users import User
 from erpsync.services.accounts import Accounts
+from erpsync.services.control import SyncControl
 from erpsync.services.drafts import DraftService
-from erpsync.services.orchestrator import Orchestrator
 from erpsync.services.order_data import OrderFormData
 
 
@@ -19,8 +19,9 @@ def get_services(request: Request) -> Services:
     return services
 
 
-def get_orchestrator(request: Request) -> Orchestrator:
-    return get_services(request).orchestrator
+def get_control(request: Request) -> SyncControl:
+    """The orchestrator in charge: in this process, or reached through the database."""
+    return get_services(request).node.control
 
 
 def get_accounts(request: Request) -> Accounts:
@@ -50,7 +51,7 @@ def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
-OrchestratorDep = Annotated[Orchestrator, Depends(get_orchestrator)]
+ControlDep = Annotated[SyncControl, Depends(get_control)]
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 DraftsDep = Annotated[DraftService, Depends(get_drafts)]
 OrderDataDep = Annotated[OrderFormData, Depends(get_order_data)]

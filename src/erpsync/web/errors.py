@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from erpsync.domain.drafts import DraftConflictError
 from erpsync.domain.users import UserExistsError
 from erpsync.errors import ErpSyncError, ErpUnavailableError
+from erpsync.services.control import OrchestratorUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         return _error(404, str(exc))
     if isinstance(exc, ValueError):
         return _error(422, str(exc))
-    if isinstance(exc, ErpUnavailableError):
+    if isinstance(exc, ErpUnavailableError | OrchestratorUnavailableError):
         return _error(503, str(exc))
     return _error(400, str(exc))
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from erpsync.web.deps import OrchestratorDep
+from erpsync.web.deps import ControlDep
 
 router = APIRouter(prefix="/api/customers", tags=["order form"])
 
@@ -26,15 +26,14 @@ class HeartbeatBody(BaseModel):
 
 
 @router.post("/smart-sync")
-async def smart_sync(body: SessionBody, orchestrator: OrchestratorDep) -> dict[str, Any]:
+async def smart_sync(body: SessionBody, control: ControlDep) -> dict[str, Any]:
     """Open the tab's order-form session, pause the other syncs and bring customers up to
     date; answers when the customer sync has ended."""
-    result = await orchestrator.open_form(body.session_id)
-    smart = orchestrator.sessions
+    result, forms = await control.open_form(body.session_id)
     return {
         "sessionId": body.session_id,
-        "activeSessions": smart.count,
-        "syncsPaused": smart.paused,
+        "activeSessions": forms.sessions,
+        "syncsPaused": forms.paused,
         "result": {
             "status": result.status,
             "mode": result.mode.value,
@@ -42,6 +41,7 @@ async def smart_sync(body: SessionBody, orchestrator: OrchestratorDep) -> dict[s
             "inserted": result.inserted,
             "updated": result.updated,
             "durationS": round(result.duration_s, 3),
+            "syncS": round(result.sync_s, 3),
             "reused": result.reused,
             "error": result.error,
         },
@@ -68,27 +68,27 @@ async def _session_id_from_beacon(request: Request) -> str:
 
 
 @router.post("/resume-syncs")
-async def resume_syncs(request: Request, orchestrator: OrchestratorDep) -> dict[str, Any]:
+async def resume_syncs(request: Request, control: ControlDep) -> dict[str, Any]:
     """Close the tab's session; syncs resume when no order form is left open."""
     session_id = await _session_id_from_beacon(request)
-    closed = orchestrator.close_form(session_id)
+    closed, forms = await control.close_form(session_id)
     return {
         "sessionId": session_id,
         "closed": closed,
-        "activeSessions": orchestrator.sessions.count,
-        "syncsPaused": orchestrator.sessions.paused,
+        "activeSessions": forms.sessions,
+        "syncsPaused": forms.paused,
     }
 
 
 @router.post("/heartbeat")
-async def heartbeat(body: HeartbeatBody, orchestrator: OrchestratorDep) -> dict[str, Any]:
+async def heartbeat(body: HeartbeatBody, control: ControlDep) -> dict[str, Any]:
     """Keep the tab's session alive (``active`` when the user did something). ``known`` is
     false once the session has ended (e.g. the safety timeout): the page registers again on
     its next user activity."""
-    known = orchestrator.ping_form(body.session_id, active=body.active)
+    known, forms = await control.ping_form(body.session_id, active=body.active)
     return {
         "sessionId": body.session_id,
         "known": known,
-        "activeSessions": orchestrator.sessions.count,
-        "syncsPaused": orchestrator.sessions.paused,
+        "activeSessions": forms.sessions,
+        "syncsPaused": forms.paused,
     }

@@ -15,8 +15,8 @@ from sse_starlette import EventSourceResponse
 from erpsync.domain.runs import SyncRun
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
 from erpsync.services.answers import RequestAnswer
-from erpsync.services.status import HISTORY, run_json, sync_status
-from erpsync.web.deps import AdminUser, OrchestratorDep, ServicesDep
+from erpsync.services.status import HISTORY, run_json, schedule_json, sync_status
+from erpsync.web.deps import AdminUser, ControlDep, ServicesDep
 
 router = APIRouter(prefix="/api/sync", tags=["sync"])
 
@@ -40,24 +40,14 @@ def _answer(answer: RequestAnswer) -> dict[str, Any]:
     }
 
 
-def _schedule_json(entry: TypeSchedule, next_run: str) -> dict[str, Any]:
-    return {
-        "type": entry.type.value,
-        "intervalMinutes": entry.interval.total_seconds() / 60,
-        "offsetMinutes": entry.offset.total_seconds() / 60,
-        "priority": entry.priority,
-        "unit": "minutes",
-        "nextRun": next_run,
-    }
-
-
 @router.get("/status")
-async def status(services: ServicesDep) -> dict[str, Any]:
+async def status(services: ServicesDep, control: ControlDep) -> dict[str, Any]:
     def history() -> dict[SyncType, list[SyncRun]]:
         return {t: services.runs.recent_runs(t, HISTORY) for t in SyncType}
 
+    live = await control.live_state()
     runs = await asyncio.to_thread(history)
-    return sync_status(services.orchestrator.live_state(), runs, services.clock.now())
+    return sync_status(live, runs, services.clock.now())
 
 
 @router.get("/runs")
@@ -70,21 +60,14 @@ async def runs(
 
 
 @router.get("/schedule")
-async def schedule(orchestrator: OrchestratorDep) -> dict[str, Any]:
-    sched = orchestrator.schedule
-    last = orchestrator.memory.last_fired
-    return {
-        "anchor": sched.anchor.isoformat(),
-        "types": [
-            _schedule_json(sched.entry(t), sched.next_due(t, last.get(t)).isoformat())
-            for t in sorted(SyncType, key=lambda t: -sched.priority(t))
-        ],
-    }
+async def schedule(control: ControlDep) -> dict[str, Any]:
+    live = await control.live_state()
+    return {"anchor": live.anchor.isoformat(), "types": schedule_json(live)}
 
 
 @router.put("/schedule/{type}")
 async def change_schedule(
-    type: SyncType, body: ScheduleBody, orchestrator: OrchestratorDep, admin: AdminUser
+    type: SyncType, body: ScheduleBody, control: ControlDep, admin: AdminUser
 ) -> dict[str, Any]:
     """Change one type's schedule, at once and for good (admins only)."""
     entry = TypeSchedule(
@@ -93,28 +76,28 @@ async def change_schedule(
         timedelta(minutes=body.interval_minutes),
         timedelta(minutes=body.offset_minutes),
     )
-    orchestrator.change_schedule(entry)
-    next_run = orchestrator.schedule.next_due(type, orchestrator.memory.last_fired.get(type))
-    return _schedule_json(orchestrator.schedule.entry(type), next_run.isoformat())
+    await control.change_schedule(entry)
+    live = await control.live_state()
+    return next(row for row in schedule_json(live) if row["type"] == type.value)
 
 
 @router.post("/all", status_code=202)
 async def request_all(
-    orchestrator: OrchestratorDep, body: Annotated[SyncRequestBody | None, Body()] = None
+    control: ControlDep, body: Annotated[SyncRequestBody | None, Body()] = None
 ) -> dict[str, Any]:
     mode = body.mode if body else SyncMode.INCREMENTAL
-    return {"requests": [_answer(a) for a in orchestrator.request_all(mode)]}
+    return {"requests": [_answer(a) for a in await control.request_all(mode)]}
 
 
 @router.post("/{type}", status_code=202)
 async def request_sync(
     type: SyncType,
-    orchestrator: OrchestratorDep,
+    control: ControlDep,
     body: Annotated[SyncRequestBody | None, Body()] = None,
     mode: Literal["full", "incremental"] | None = None,
 ) -> dict[str, Any]:
     chosen = SyncMode(mode) if mode else (body.mode if body else SyncMode.INCREMENTAL)
-    return _answer(orchestrator.request(type, chosen))
+    return _answer(await control.request(type, chosen))
 
 
 @router.get("/events")

@@ -1,0 +1,242 @@
+"""One erpsync process among the deployment's: it holds the orchestrator role when it can,
+and otherwise hands commands to the process that does.
+
+Exactly one process holds the role (a lease in the database, renewed while alive, fenced by an
+epoch), so exactly one talks to the ERP. Every process serves HTTP: the holder runs commands on
+its orchestrator; the others send them through the command table and read the live state the
+holder publishes. With one process (the default), it takes the role at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from erpsync.domain.types import SyncType
+from erpsync.ports import Clock, CommandQueue, Lease, LeaseStore, LiveStateStore
+from erpsync.services.control import CommandExecutor, LocalControl, RemoteControl, SyncControl
+from erpsync.services.events import EventBus
+from erpsync.services.live_state import LiveState
+from erpsync.services.orchestrator import Orchestrator
+
+log = logging.getLogger(__name__)
+
+OrchestratorFactory = Callable[[datetime, Mapping[SyncType, datetime]], Orchestrator]
+
+
+def process_name() -> str:
+    """``host:pid:random``: unique per process, and tells a dead holder on this host."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True when ``holder`` was a process on this host that no longer exists."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@dataclass(frozen=True)
+class NodeTimings:
+    lease_ttl: timedelta = timedelta(seconds=15)
+    renew_every: timedelta = timedelta(seconds=5)
+    tick_s: float = 0.1
+    publish_every: timedelta = timedelta(seconds=2)
+    publish_gap: timedelta = timedelta(milliseconds=300)
+    keep_answers: timedelta = timedelta(hours=1)
+
+
+class ClusterNode:
+    def __init__(
+        self,
+        leases: LeaseStore,
+        commands: CommandQueue,
+        live: LiveStateStore,
+        build_orchestrator: OrchestratorFactory,
+        clock: Clock,
+        events: EventBus,
+        *,
+        fence: Callable[[str, int], None],
+        name: str | None = None,
+        timings: NodeTimings | None = None,
+    ) -> None:
+        self.name = name or process_name()
+        self._leases = leases
+        self._commands = commands
+        self._live = live
+        self._build = build_orchestrator
+        self._clock = clock
+        self._events = events
+        self._fence = fence
+        self.timings = timings or NodeTimings()
+        self.remote = RemoteControl(commands, live, clock)
+        self.local: LocalControl | None = None
+        self._executor: CommandExecutor | None = None
+        self._lease: Lease | None = None
+        self._next_campaign: datetime | None = None
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._published: tuple[dict[str, object], datetime] | None = None
+        self._seen_publication: datetime | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def leader(self) -> bool:
+        return self.local is not None
+
+    @property
+    def orchestrator(self) -> Orchestrator | None:
+        return None if self.local is None else self.local.orchestrator
+
+    @property
+    def control(self) -> SyncControl:
+        """Where commands go: this process's orchestrator while it holds the role."""
+        return self.local if self.local is not None else self.remote
+
+    async def live_state(self) -> LiveState:
+        return await self.control.live_state()
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.tick()
+        self._task = asyncio.create_task(self._run(), name="erpsync-node")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for task in list(self._in_flight.values()):
+            task.cancel()
+        await self._step_down("shutdown", release=True)
+
+    async def _run(self) -> None:
+        while True:
+            await self._clock.sleep(self.timings.tick_s)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("action=node_tick_failed node=%s", self.name)
+
+    async def tick(self) -> None:
+        """One round: keep (or seek) the role; as holder, run commands and publish state."""
+        now = self._clock.now()
+        if self._next_campaign is None or now >= self._next_campaign:
+            await self.campaign()
+        if self.local is not None:
+            await self._serve_commands()
+            await self._publish(now)
+        else:
+            await self._watch_publications()
+
+    async def campaign(self) -> bool:
+        """Take or renew the role; step down if another process has it. True while held."""
+        now = self._clock.now()
+        self._next_campaign = now + self.timings.renew_every
+        current = await asyncio.to_thread(self._leases.current)
+        take_over = (
+            current is not None and current.holder != self.name and holder_is_dead(current.holder)
+        )
+        lease = await asyncio.to_thread(
+            self._leases.acquire, self.name, now, self.timings.lease_ttl, take_over=take_over
+        )
+        if lease is None:
+            if self.local is not None:
+                await self._step_down("another process holds the role")
+            return False
+        if self.local is None or self._lease is None or lease.epoch != self._lease.epoch:
+            await self._lead(lease)
+        self._lease = lease
+        if self.local is not None:
+            await asyncio.to_thread(self._commands.purge, now - self.timings.keep_answers)
+        return True
+
+    async def _lead(self, lease: Lease) -> None:
+        if self.local is not None:
+            await self._step_down("epoch changed")
+        previous = await asyncio.to_thread(self._live.read)
+        last_fired = {} if previous is None else LiveState.from_json(previous[0]).last_fired
+        self._fence(self.name, lease.epoch)
+        orchestrator = self._build(lease.anchor, last_fired)
+        self._lease = lease
+        self.local = LocalControl(orchestrator)
+        self._executor = CommandExecutor(self.local)
+        self._events.emit("role_acquired", self._clock.now(), node=self.name, epoch=lease.epoch)
+        await orchestrator.start()
+        await self._publish(self._clock.now(), force=True)
+
+    async def _step_down(self, reason: str, *, release: bool = False) -> None:
+        local, lease = self.local, self._lease
+        self.local = None
+        self._executor = None
+        if local is not None:
+            self._events.emit("role_released", self._clock.now(), node=self.name, reason=reason)
+            await local.orchestrator.stop()
+        if release and lease is not None and lease.holder == self.name:
+            await asyncio.to_thread(self._leases.release, self.name, lease.epoch, self._clock.now())
+        self._lease = None
+
+    # -- holding the role -------------------------------------------------------------------
+
+    async def _serve_commands(self) -> None:
+        pending = await asyncio.to_thread(self._commands.pending)
+        executor = self._executor
+        if executor is None:
+            return
+        for command in pending:
+            if command.id in self._in_flight:
+                continue
+
+            async def run(command_id: int = command.id, work: object = command) -> None:
+                try:
+                    answer = await executor.execute(work)  # type: ignore[arg-type]
+                except Exception as exc:
+                    answer = {"error": str(exc) or exc.__class__.__name__}
+                await asyncio.to_thread(
+                    self._commands.answer, command_id, answer, self._clock.now()
+                )
+                self._in_flight.pop(command_id, None)
+
+            self._in_flight[command.id] = asyncio.create_task(run())
+
+    async def _publish(self, now: datetime, *, force: bool = False) -> None:
+        local, lease = self.local, self._lease
+        if local is None or lease is None:
+            return
+        state = local.orchestrator.live_state().as_json()
+        last = self._published
+        if not force and last is not None:
+            since = now - last[1]
+            unchanged = last[0] == state
+            if since < self.timings.publish_gap or (
+                unchanged and since < self.timings.publish_every
+            ):
+                return
+        await asyncio.to_thread(self._live.publish, self.name, lease.epoch, state, now)
+        self._published = (state, now)
+
+    async def _watch_publications(self) -> None:
+        """Tell this process's live pages when the holder's state changed."""
+        published = await asyncio.to_thread(self._live.read)
+        if published is None or published[1] == self._seen_publication:
+            return
+        self._seen_publication = published[1]
+        self._events.emit("resync", self._clock.now(), source="live_state")
