@@ -162,7 +162,12 @@ class ClusterNode:
             if self.local is not None:
                 await self._step_down("another process holds the role")
             return False
-        if self.local is None or self._lease is None or lease.epoch != self._lease.epoch:
+        held = self._lease
+        if self.local is not None and held is not None and lease.epoch == held.epoch + 1:
+            # Our lease lapsed and we took it back with nobody in between: same orchestrator,
+            # new fence.
+            self._fence(self.name, lease.epoch)
+        elif self.local is None or held is None or lease.epoch != held.epoch:
             await self._lead(lease)
         self._lease = lease
         if self.local is not None:

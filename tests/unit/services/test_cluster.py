@@ -1,0 +1,215 @@
+"""Two processes, one orchestrator role: on fakes and a fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+import pytest
+
+from erpsync.domain.catalog import SPECS
+from erpsync.domain.schedule import InvalidScheduleError
+from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
+from erpsync.services.answers import RequestOutcome
+from erpsync.services.cluster import ClusterNode, NodeTimings
+from erpsync.services.control import RemoteControl
+from erpsync.services.events import EventBus
+from erpsync.services.orchestrator import Orchestrator
+from erpsync.services.orchestrator_config import OrchestratorConfig
+from erpsync.services.sync_runner import SyncRunner
+from erpsync.testing import (
+    InMemoryCommandQueue,
+    InMemoryLeaseStore,
+    InMemoryLiveStateStore,
+    InMemoryScheduleStore,
+)
+from tests.unit.services.conftest import PAGE_SIZE, World
+
+T = TypeVar("T")
+TIMINGS = NodeTimings(lease_ttl=timedelta(seconds=15), renew_every=timedelta(seconds=5))
+
+
+class Deployment:
+    """Two nodes sharing one database (the in-memory stores) and one ERP."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.leases = InMemoryLeaseStore()
+        self.commands = InMemoryCommandQueue()
+        self.live = InMemoryLiveStateStore()
+        self.schedules = InMemoryScheduleStore()
+        self.fences: list[tuple[str, int]] = []
+        specs = {t: replace(s, page_size=PAGE_SIZE) for t, s in SPECS.items()}
+        self.runner = SyncRunner(world.source, world.mirror, world.runs, world.clock, specs=specs)
+        self.a = self.node("node-a")
+        self.b = self.node("node-b")
+
+    def node(self, name: str) -> ClusterNode:
+        events = EventBus(history=10_000)
+
+        def build(anchor: datetime, last_fired: Mapping[SyncType, datetime]) -> Orchestrator:
+            return Orchestrator(
+                self.runner,
+                self.world.runs,
+                self.schedules,
+                self.world.clock,
+                events,
+                OrchestratorConfig(scheduler=True),
+                anchor=anchor,
+                last_fired=last_fired,
+            )
+
+        node = ClusterNode(
+            self.leases,
+            self.commands,
+            self.live,
+            build,
+            self.world.clock,
+            events,
+            fence=lambda holder, epoch: self.fences.append((holder, epoch)),
+            name=name,
+            timings=TIMINGS,
+        )
+        node.remote = RemoteControl(self.commands, self.live, self.world.clock, poll_s=0.001)
+        return node
+
+    async def serve(self, *nodes: ClusterNode) -> None:
+        """One round of every node, then let commands run."""
+        for node in nodes:
+            await node.tick()
+        await self.world.settle()
+        for node in nodes:
+            await node.tick()
+
+
+@pytest.fixture
+async def deployment(world: World) -> Deployment:
+    return Deployment(world)
+
+
+async def test_the_first_node_takes_the_role_and_the_second_follows(
+    deployment: Deployment,
+) -> None:
+    a, b = deployment.a, deployment.b
+    await a.tick()
+    await b.tick()
+    assert a.leader
+    assert not b.leader
+    assert deployment.fences == [("node-a", 1)]
+    live = await b.live_state()
+    assert live.anchor == deployment.world.clock.now()
+
+
+async def test_commands_sent_to_a_follower_run_on_the_holder(deployment: Deployment) -> None:
+    a, b = deployment.a, deployment.b
+    await a.tick()
+    await b.tick()
+
+    async def serve_until(task: asyncio.Task[object]) -> object:
+        for _ in range(200):
+            if task.done():
+                return task.result()
+            await deployment.serve(a)
+            await asyncio.sleep(0.001)
+        raise AssertionError("the holder never answered")
+
+    answer = await serve_until(
+        asyncio.create_task(b.control.request(SyncType.PRICES, SyncMode.FULL))
+    )
+    assert answer.outcome in (RequestOutcome.STARTED, RequestOutcome.QUEUED)  # type: ignore[attr-defined]
+    result, forms = await serve_until(asyncio.create_task(b.control.open_form("tab-remote-1")))  # type: ignore[misc]
+    assert result.status == "completed"
+    assert (forms.sessions, forms.paused) == (1, True)
+    assert a.orchestrator is not None
+    assert a.orchestrator.sessions.count == 1, "the session lives on the holder"
+
+    invalid = TypeSchedule(SyncType.DDT, 4, timedelta(seconds=5), timedelta(0))
+    with pytest.raises(InvalidScheduleError):
+        await serve_until(b.control.change_schedule(invalid))
+
+    await deployment.world.clock.advance(1)
+    await deployment.serve(a)
+    live = await b.live_state()
+    assert live.sessions == 1
+    closed, forms = await serve_until(b.control.close_form("tab-remote-1"))
+    assert closed
+    assert forms.sessions == 0
+
+
+async def test_when_the_holder_stops_the_other_node_takes_over_with_the_next_epoch(
+    deployment: Deployment,
+) -> None:
+    a, b = deployment.a, deployment.b
+    clock = deployment.world.clock
+    await a.tick()
+    await b.tick()
+    for _ in range(7 * 12):  # seven minutes, the holder renewing every five seconds
+        await clock.advance(5)
+        await a.tick()
+        await a.orchestrator.run_until_idle()  # type: ignore[union-attr]
+    fired = dict(a.orchestrator.memory.last_fired)  # type: ignore[union-attr]
+    assert SyncType.ORDERS in fired
+
+    await a.stop()  # releases the role at once
+    await clock.advance(5)
+    await b.tick()
+
+    assert b.leader
+    assert deployment.fences[-1] == ("node-b", 2)
+    assert b.orchestrator is not None
+    assert b.orchestrator.schedule.anchor == (await b.live_state()).anchor
+    assert b.orchestrator.memory.last_fired == fired, "ticks already fired are not repeated"
+    await b.stop()
+
+
+async def test_a_holder_that_vanishes_is_replaced_once_its_lease_expires(
+    deployment: Deployment,
+) -> None:
+    a, b = deployment.a, deployment.b
+    clock = deployment.world.clock
+    await a.tick()
+    await b.tick()
+    await clock.advance(10)  # a stops renewing (it hangs, or its host died)
+    await b.tick()
+    assert not b.leader
+    await clock.advance(6)
+    await b.tick()
+    assert b.leader
+    await a.tick()  # a wakes up: it has lost the role and steps down
+    assert not a.leader
+    assert "role_released" in [e.action for e in a._events.recent]
+    await b.stop()
+
+
+async def test_the_demo_erp_is_reached_by_the_holder_only(
+    deployment: Deployment, world: World
+) -> None:
+    a, b = deployment.a, deployment.b
+    await a.tick()
+    await b.tick()
+    task = asyncio.create_task(b.control.request_all(SyncMode.FULL))
+    for _ in range(100):
+        await deployment.serve(a)
+        if task.done():
+            break
+    await a.orchestrator.run_until_idle()  # type: ignore[union-attr]
+    stats = (await world.demo.get("/admin/stats")).json()
+    assert stats["overlaps"] == 0
+    assert world.mirror.count(SPECS[SyncType.ORDERS]) > 0
+    await a.stop()
+
+
+async def test_a_lapsed_lease_taken_back_by_its_holder_keeps_the_orchestrator(
+    deployment: Deployment,
+) -> None:
+    a = deployment.a
+    await a.tick()
+    orchestrator = a.orchestrator
+    await deployment.world.clock.advance(60)  # the event loop stalled past the lease
+    await a.tick()
+    assert a.orchestrator is orchestrator
+    assert deployment.fences == [("node-a", 1), ("node-a", 2)]
+    await a.stop()
