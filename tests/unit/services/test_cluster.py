@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -108,7 +108,8 @@ async def test_commands_sent_to_a_follower_run_on_the_holder(deployment: Deploym
     await a.tick()
     await b.tick()
 
-    async def serve_until(task: asyncio.Task[object]) -> object:
+    async def serve_until(call: Awaitable[T]) -> T:
+        task = asyncio.ensure_future(call)
         for _ in range(200):
             if task.done():
                 return task.result()
@@ -116,11 +117,9 @@ async def test_commands_sent_to_a_follower_run_on_the_holder(deployment: Deploym
             await asyncio.sleep(0.001)
         raise AssertionError("the holder never answered")
 
-    answer = await serve_until(
-        asyncio.create_task(b.control.request(SyncType.PRICES, SyncMode.FULL))
-    )
-    assert answer.outcome in (RequestOutcome.STARTED, RequestOutcome.QUEUED)  # type: ignore[attr-defined]
-    result, forms = await serve_until(asyncio.create_task(b.control.open_form("tab-remote-1")))  # type: ignore[misc]
+    answer = await serve_until(b.control.request(SyncType.PRICES, SyncMode.FULL))
+    assert answer.outcome in (RequestOutcome.STARTED, RequestOutcome.QUEUED)
+    result, forms = await serve_until(b.control.open_form("tab-remote-1"))
     assert result.status == "completed"
     assert (forms.sessions, forms.paused) == (1, True)
     assert a.orchestrator is not None
