@@ -171,7 +171,10 @@ async def build_services(
         clock,
         events,
         fence=fence,
-        timings=NodeTimings(lease_ttl=timedelta(seconds=settings.role_lease_s)),
+        timings=NodeTimings(
+            lease_ttl=timedelta(seconds=settings.role_lease_s),
+            renew_every=timedelta(seconds=settings.role_lease_s / 3),
+        ),
     )
     accounts = Accounts(SqlUserStore(engine), Passwords(), clock)
     if settings.demo_users_enabled:

@@ -18,9 +18,15 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+#: Replicas starting together migrate one after the other (PostgreSQL advisory lock key).
+MIGRATION_LOCK = 0x65727073796E63
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     config = alembic_config(engine)
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
