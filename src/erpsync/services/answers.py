@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from erpsync.domain.runs import SyncRun
 from erpsync.domain.types import SyncMode, SyncType
@@ -22,6 +23,23 @@ class RequestAnswer:
     outcome: RequestOutcome
     mode: SyncMode
     position: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type.value,
+            "outcome": self.outcome.value,
+            "mode": self.mode.value,
+            "position": self.position,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RequestAnswer:
+        return cls(
+            SyncType(data["type"]),
+            RequestOutcome(data["outcome"]),
+            SyncMode(data["mode"]),
+            data["position"],
+        )
 
 
 @dataclass(frozen=True)
@@ -55,4 +73,21 @@ class SmartSyncResult:
             finished_at=finished_at,
             run_id=run.id,
             error=run.error,
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            **self.__dict__,
+            "mode": self.mode.value,
+            "finished_at": self.finished_at.isoformat(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SmartSyncResult:
+        return cls(
+            **{
+                **data,
+                "mode": SyncMode(data["mode"]),
+                "finished_at": datetime.fromisoformat(data["finished_at"]),
+            }
         )

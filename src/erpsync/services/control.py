@@ -16,7 +16,7 @@ from erpsync.domain.schedule import InvalidScheduleError
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
 from erpsync.errors import ErpSyncError
 from erpsync.ports import Clock, Command, CommandQueue, LiveStateStore
-from erpsync.services.answers import RequestAnswer, RequestOutcome, SmartSyncResult
+from erpsync.services.answers import RequestAnswer, SmartSyncResult
 from erpsync.services.live_state import LiveState
 from erpsync.services.orchestrator import Orchestrator
 
@@ -90,50 +90,12 @@ class LocalControl:
 # -- the wire format of commands and answers ------------------------------------------------
 
 
-def _answer_json(answer: RequestAnswer) -> dict[str, Any]:
-    return {
-        "type": answer.type.value,
-        "outcome": answer.outcome.value,
-        "mode": answer.mode.value,
-        "position": answer.position,
-    }
-
-
-def _answer(data: dict[str, Any]) -> RequestAnswer:
-    return RequestAnswer(
-        SyncType(data["type"]),
-        RequestOutcome(data["outcome"]),
-        SyncMode(data["mode"]),
-        data["position"],
-    )
-
-
 def _forms_json(forms: FormState) -> dict[str, Any]:
     return {"sessions": forms.sessions, "paused": forms.paused}
 
 
 def _forms(data: dict[str, Any]) -> FormState:
     return FormState(data["sessions"], data["paused"])
-
-
-def _smart_json(result: SmartSyncResult) -> dict[str, Any]:
-    return {
-        **result.__dict__,
-        "mode": result.mode.value,
-        "finished_at": result.finished_at.isoformat(),
-    }
-
-
-def _smart(data: dict[str, Any]) -> SmartSyncResult:
-    from datetime import datetime
-
-    return SmartSyncResult(
-        **{
-            **data,
-            "mode": SyncMode(data["mode"]),
-            "finished_at": datetime.fromisoformat(data["finished_at"]),
-        }
-    )
 
 
 class CommandExecutor:
@@ -150,13 +112,13 @@ class CommandExecutor:
                 answer = await control.request(
                     SyncType(p["type"]), SyncMode(p["mode"]), trigger=p["trigger"]
                 )
-                return {"answer": _answer_json(answer)}
+                return {"answer": answer.as_json()}
             case "request_all":
                 answers = await control.request_all(SyncMode(p["mode"]), trigger=p["trigger"])
-                return {"answers": [_answer_json(a) for a in answers]}
+                return {"answers": [a.as_json() for a in answers]}
             case "open_form":
                 result, forms = await control.open_form(p["session_id"])
-                return {"result": _smart_json(result), "forms": _forms_json(forms)}
+                return {"result": result.as_json(), "forms": _forms_json(forms)}
             case "ping_form":
                 known, forms = await control.ping_form(p["session_id"], active=p["active"])
                 return {"known": known, "forms": _forms_json(forms)}
@@ -220,17 +182,17 @@ class RemoteControl:
         self, type: SyncType, mode: SyncMode, *, trigger: str = "manual"
     ) -> RequestAnswer:
         payload = {"type": type.value, "mode": mode.value, "trigger": trigger}
-        return _answer((await self._call("request", payload))["answer"])
+        return RequestAnswer.from_json((await self._call("request", payload))["answer"])
 
     async def request_all(self, mode: SyncMode, *, trigger: str = "manual") -> list[RequestAnswer]:
         answers = await self._call("request_all", {"mode": mode.value, "trigger": trigger})
-        return [_answer(a) for a in answers["answers"]]
+        return [RequestAnswer.from_json(a) for a in answers["answers"]]
 
     async def open_form(self, session_id: str) -> tuple[SmartSyncResult, FormState]:
         answer = await self._call(
             "open_form", {"session_id": session_id}, timeout_s=self._smart_timeout_s
         )
-        return _smart(answer["result"]), _forms(answer["forms"])
+        return SmartSyncResult.from_json(answer["result"]), _forms(answer["forms"])
 
     async def ping_form(self, session_id: str, *, active: bool) -> tuple[bool, FormState]:
         answer = await self._call("ping_form", {"session_id": session_id, "active": active})

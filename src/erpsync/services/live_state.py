@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
+from erpsync.services.answers import SmartSyncResult
 
 if TYPE_CHECKING:
     from erpsync.services.orchestrator import Orchestrator
@@ -38,19 +39,6 @@ class RunningView:
 
 
 @dataclass(frozen=True)
-class SmartView:
-    status: str
-    mode: SyncMode
-    fetched: int
-    inserted: int
-    updated: int
-    duration_s: float
-    sync_s: float
-    finished_at: datetime
-    error: str | None
-
-
-@dataclass(frozen=True)
 class LiveState:
     anchor: datetime
     schedule: dict[SyncType, TypeSchedule]
@@ -61,7 +49,7 @@ class LiveState:
     sessions: int
     safety_deadline: datetime | None
     safety_timeout_s: int
-    last_smart: SmartView | None
+    last_smart: SmartSyncResult | None
 
     @property
     def paused(self) -> bool:
@@ -100,13 +88,7 @@ class LiveState:
             "sessions": self.sessions,
             "safety_deadline": _iso(self.safety_deadline),
             "safety_timeout_s": self.safety_timeout_s,
-            "last_smart": None
-            if self.last_smart is None
-            else {
-                **self.last_smart.__dict__,
-                "mode": self.last_smart.mode.value,
-                "finished_at": self.last_smart.finished_at.isoformat(),
-            },
+            "last_smart": None if self.last_smart is None else self.last_smart.as_json(),
         }
 
     @classmethod
@@ -144,15 +126,7 @@ class LiveState:
             sessions=data["sessions"],
             safety_deadline=_parse(data["safety_deadline"]),
             safety_timeout_s=data["safety_timeout_s"],
-            last_smart=None
-            if smart is None
-            else SmartView(
-                **{
-                    **smart,
-                    "mode": SyncMode(smart["mode"]),
-                    "finished_at": datetime.fromisoformat(smart["finished_at"]),
-                }
-            ),
+            last_smart=None if smart is None else SmartSyncResult.from_json(smart),
         )
 
 
@@ -167,7 +141,6 @@ def _parse(text: str | None) -> datetime | None:
 def capture(orch: Orchestrator) -> LiveState:
     """What ``orch`` is doing now, as data."""
     running = orch.running
-    last = orch.memory.last_smart
     schedule = orch.schedule
     return LiveState(
         anchor=schedule.anchor,
@@ -193,17 +166,5 @@ def capture(orch: Orchestrator) -> LiveState:
         sessions=orch.sessions.count,
         safety_deadline=orch.sessions.safety_deadline(),
         safety_timeout_s=int(orch.config.safety_timeout.total_seconds()),
-        last_smart=None
-        if last is None
-        else SmartView(
-            status=last.status,
-            mode=last.mode,
-            fetched=last.fetched,
-            inserted=last.inserted,
-            updated=last.updated,
-            duration_s=last.duration_s,
-            sync_s=last.sync_s,
-            finished_at=last.finished_at,
-            error=last.error,
-        ),
+        last_smart=orch.memory.last_smart,
     )

@@ -14,7 +14,6 @@ from sse_starlette import EventSourceResponse
 
 from erpsync.domain.runs import SyncRun
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
-from erpsync.services.answers import RequestAnswer
 from erpsync.services.status import HISTORY, run_json, schedule_json, sync_status
 from erpsync.web.deps import AdminUser, ControlDep, ServicesDep
 
@@ -29,15 +28,6 @@ class ScheduleBody(BaseModel):
     interval_minutes: float = Field(gt=0, description="minutes between runs")
     offset_minutes: float = Field(ge=0, description="first run this long after start")
     priority: int = Field(ge=1, le=100)
-
-
-def _answer(answer: RequestAnswer) -> dict[str, Any]:
-    return {
-        "type": answer.type.value,
-        "outcome": answer.outcome.value,
-        "mode": answer.mode.value,
-        "position": answer.position,
-    }
 
 
 @router.get("/status")
@@ -86,7 +76,7 @@ async def request_all(
     control: ControlDep, body: Annotated[SyncRequestBody | None, Body()] = None
 ) -> dict[str, Any]:
     mode = body.mode if body else SyncMode.INCREMENTAL
-    return {"requests": [_answer(a) for a in await control.request_all(mode)]}
+    return {"requests": [a.as_json() for a in await control.request_all(mode)]}
 
 
 @router.post("/{type}", status_code=202)
@@ -97,7 +87,7 @@ async def request_sync(
     mode: Literal["full", "incremental"] | None = None,
 ) -> dict[str, Any]:
     chosen = SyncMode(mode) if mode else (body.mode if body else SyncMode.INCREMENTAL)
-    return _answer(await control.request(type, chosen))
+    return (await control.request(type, chosen)).as_json()
 
 
 @router.get("/events")
