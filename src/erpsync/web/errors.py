@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from erpsync.domain.drafts import DraftConflictError
 from erpsync.domain.users import UserExistsError
@@ -50,6 +51,12 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return _error(400, str(exc))
 
 
+async def _client_gone(request: Request, exc: Exception) -> JSONResponse:
+    """The client left before sending its whole request (a tab torn down mid-beacon)."""
+    log.info("action=client_disconnected path=%s", request.url.path)
+    return _error(400, "the client disconnected before the request was complete")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("action=request_failed path=%s", request.url.path)
     return _error(500, "internal error; the details are in the service log")
@@ -59,4 +66,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ErpSyncError, _domain_error)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     app.add_exception_handler(Exception, _unexpected)

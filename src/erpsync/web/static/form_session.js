@@ -55,8 +55,12 @@ export class FormSession {
     this.lastReport = Date.now();
     this.startHeartbeat();
     this.onSyncStart();
+    // The first heartbeat follows at once: it confirms the registration and starts the lease.
     this.registering = postJson("/api/customers/smart-sync", { session_id: this.id })
-      .then((answer) => this.onSyncEnd(answer, null))
+      .then(async (answer) => {
+        await this.beat(true);
+        this.onSyncEnd(answer, null);
+      })
       .catch((error) => this.onSyncEnd(null, error))
       .finally(() => {
         this.registering = null;
@@ -79,14 +83,14 @@ export class FormSession {
     if (Date.now() - this.lastReport >= this.activityMs) this.beat();
   }
 
-  async beat() {
+  async beat(registering = false) {
     if (this.closed || !this.known) return;
     const active = this.pendingActivity;
     this.pendingActivity = false;
     if (active) this.lastReport = Date.now();
     try {
       const answer = await postJson("/api/customers/heartbeat", { session_id: this.id, active });
-      if (!answer.known && !this.registering && !this.closed) {
+      if (!answer.known && (registering || !this.registering) && !this.closed) {
         this.known = false;
         clearInterval(this.timer);
         this.onDropped();

@@ -191,7 +191,8 @@ async function loadDraft(draftId) {
       });
     });
   } catch (error) {
-    showError(t("order.error", { message: error.message }));
+    const missing = error instanceof ApiError && error.status === 404;
+    showError(missing ? t("order.draft_missing") : t("order.error", { message: error.message }));
   }
 }
 
@@ -222,6 +223,15 @@ $("done").addEventListener("click", async () => {
   $("done").disabled = true;
   await session.finish();
   location.assign("/drafts");
+});
+
+// Signing out ends the session first: the goodbye beacon would go out already signed out.
+const logout = document.querySelector("form.logout");
+logout?.addEventListener("submit", async (event) => {
+  if (session.closed) return;
+  event.preventDefault();
+  await session.finish();
+  logout.submit();
 });
 
 updateDone();

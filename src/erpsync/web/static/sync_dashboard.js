@@ -20,6 +20,8 @@ const RUN_EVENTS = new Set(["hello", "resync", "sync_completed", "sync_failed", 
 let status = null;
 let schedule = null;
 let runs = [];
+// Schedule rows the admin is changing: a live refresh keeps what they typed.
+const editing = new Set();
 
 const typeName = (type) => t(`sync.type.${type}`);
 
@@ -172,6 +174,12 @@ function scheduleInput(name, value, min) {
   return input;
 }
 
+function typedValue(type, name, fallback) {
+  if (!editing.has(type)) return fallback;
+  const input = $("schedule-rows").querySelector(`tr[data-type='${type}'] input[name='${name}']`);
+  return input ? input.value : fallback;
+}
+
 function renderSchedule() {
   const rows = schedule.types.map((entry) => {
     const row = el("tr");
@@ -184,7 +192,7 @@ function renderSchedule() {
         ["offset", entry.offsetMinutes, 0],
       ]) {
         const td = el("td", null, "num");
-        td.append(scheduleInput(name, value, min));
+        td.append(scheduleInput(name, typedValue(entry.type, name, value), min));
         cells.push(td);
       }
     } else {
@@ -324,6 +332,11 @@ $("trigger-all").addEventListener("click", async () => {
   }
 });
 
+$("schedule-rows").addEventListener("input", (event) => {
+  const row = event.target.closest("tr[data-type]");
+  if (row) editing.add(row.dataset.type);
+});
+
 $("schedule-rows").addEventListener("click", async (event) => {
   const button = event.target.closest("button[data-save]");
   if (!button) return;
@@ -336,6 +349,7 @@ $("schedule-rows").addEventListener("click", async (event) => {
       interval_minutes: value("interval"),
       offset_minutes: value("offset"),
     });
+    editing.delete(type);
     message(t("sync.schedule.saved", { type: typeName(type) }));
     await loadSchedule();
   } catch (error) {

@@ -1,0 +1,130 @@
+"""Browser tests: real Chromium through Playwright against the real app over HTTP.
+
+Two apps run for the session, each with its own database and demo ERP: ``live`` with the
+default safety timeout, and ``idle_app`` with it shortened to a few seconds (scenario 13).
+A failing test leaves a screenshot of each of its pages in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
+
+from tests.e2e.live_app import Agent, CoordinationLog, LiveApp, coordination_log, live_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+#: Long enough that only a goodbye beacon (not lease expiry) ends a session within a test's
+#: own deadlines; short enough that a leaked session clears before the next test.
+LEASE_S = 12.0
+IDLE_TIMEOUT_S = 3.0
+
+ContextFactory = Callable[..., BrowserContext]
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def log() -> Iterator[CoordinationLog]:
+    with coordination_log() as handler:
+        yield handler
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory, log: CoordinationLog) -> Iterator[LiveApp]:
+    data_dir = tmp_path_factory.mktemp("live")
+    with live_app("live", data_dir, log, session_lease_s=LEASE_S, smart_reuse_s=0) as app:
+        app.api.post("/api/sync/all", json={"mode": "full"}).raise_for_status()
+        app.wait_idle()
+        yield app
+
+
+@pytest.fixture(scope="session")
+def idle_app(tmp_path_factory: pytest.TempPathFactory, log: CoordinationLog) -> Iterator[LiveApp]:
+    data_dir = tmp_path_factory.mktemp("idle")
+    overrides = {"session_lease_s": LEASE_S, "safety_timeout_s": IDLE_TIMEOUT_S}
+    with live_app("idle", data_dir, log, **overrides) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield chromium
+    chromium.close()
+
+
+def _screenshot_name(item: pytest.Item, index: int) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.name)
+    return ARTIFACTS / f"{safe}-page{index}.png"
+
+
+@pytest.fixture
+def contexts(browser: Browser, request: pytest.FixtureRequest) -> Iterator[ContextFactory]:
+    """Makes browser contexts for an app (Italian; signed in as ``who`` if given).
+
+    After the test: a screenshot of every page if it failed, then the contexts close (their
+    order forms say goodbye) and every app used must be back to no open order form.
+    """
+    made: list[BrowserContext] = []
+    apps: list[LiveApp] = []
+
+    def make(app: LiveApp, who: Agent | None = None, **options: object) -> BrowserContext:
+        context = browser.new_context(
+            locale="it-IT", viewport={"width": 1200, "height": 900}, **options
+        )
+        context.set_default_timeout(10_000)
+        if who is not None:
+            context.add_cookies([app.session_cookie(who)])  # type: ignore[list-item]
+        made.append(context)
+        if all(known is not app for known in apps):
+            apps.append(app)
+        return context
+
+    yield make
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        pages = [page for context in made for page in context.pages]
+        for index, page in enumerate(pages):
+            page.screenshot(path=str(_screenshot_name(request.node, index)), full_page=True)
+    for context in made:
+        for page in context.pages:
+            page.close()  # as a user closes a tab: the form says goodbye
+    try:
+        for app in apps:
+            app.wait_sessions(0, paused=False, timeout=LEASE_S + 5)
+    finally:
+        for context in made:
+            context.close()
+
+
+@pytest.fixture
+def agent(live: LiveApp) -> Agent:
+    """A fresh agent of A01 with no drafts yet."""
+    return live.new_agent()

@@ -1,0 +1,86 @@
+"""Data the browser tests pick from the running app, through its API."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+
+from tests.e2e.live_app import Agent, LiveApp
+
+
+def customers_of(app: LiveApp, who: Agent, count: int = 5) -> list[dict[str, Any]]:
+    with app.client(who) as api:
+        found: list[dict[str, Any]] = api.get("/api/customers", params={"limit": count}).json()[
+            "customers"
+        ]
+    assert len(found) == count, "the agent should see some customers"
+    return found
+
+
+def products(app: LiveApp, who: Agent, *, multiple: bool = False) -> list[dict[str, Any]]:
+    """Products sold by the piece, or (``multiple``) only in steps of more than one."""
+    with app.client(who) as api:
+        found: list[dict[str, Any]] = api.get("/api/products", params={"limit": 50}).json()[
+            "products"
+        ]
+    chosen = [
+        p
+        for p in found
+        if (p["multipleQty"] > 1 if multiple else p["minQty"] == 1 and p["multipleQty"] == 1)
+    ]
+    assert chosen, "the catalogue should hold such products"
+    return chosen
+
+
+def make_draft(app: LiveApp, who: Agent, draft_id: str) -> dict[str, Any]:
+    """A draft saved through the API (as from another device)."""
+    customer = customers_of(app, who, 1)[0]
+    product = products(app, who)[0]
+    body = {
+        "id": draft_id,
+        "customer_code": customer["code"],
+        "lines": [{"product_code": product["code"], "qty": 1, "unit_price": "10.00"}],
+    }
+    with app.client(who) as api:
+        answer = api.post("/api/drafts", json=body)
+    assert answer.status_code == 201, answer.text
+    saved: dict[str, Any] = answer.json()["draft"]
+    return saved
+
+
+def erp_admin(app: LiveApp) -> httpx.Client:
+    return httpx.Client(
+        base_url=app.erp_url, headers={"Authorization": "Bearer demo-token"}, timeout=10
+    )
+
+
+@contextmanager
+def other_site_page() -> Iterator[str]:
+    """A plain page served from another loopback port: another origin on the same site."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<!doctype html><title>elsewhere</title><p>elsewhere</p>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,89 @@
+"""The /sync dashboard in Chromium: live over the event stream, schedule edits by an admin."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import ContextFactory
+from tests.e2e.live_app import Agent, LiveApp
+from tests.e2e.pages import OrderForm
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_dashboard_follows_the_order_form_and_the_queue_live(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    dashboard = contexts(live, live.admin).new_page()
+    dashboard.goto(f"{live.url}/sync")
+    expect(dashboard.locator("#type-rows tr")).to_have_count(6)
+    expect(dashboard.locator("#live")).to_have_attribute("data-state", "live")
+    expect(dashboard.locator("#timeline-chart svg rect.run").first).to_be_attached()
+    expect(dashboard.locator("#smart-sessions")).to_have_text("0")
+
+    form_page = contexts(live, agent).new_page()
+    OrderForm(form_page, live.url).open()
+    expect(dashboard.locator("#smart-sessions")).to_have_text("1")
+    expect(dashboard.locator("#smart-paused")).to_have_text("sì")
+    expect(dashboard.locator("#smart-timeout")).to_contain_text("scatta alle")
+
+    dashboard.locator("tr[data-type='ddt'] button[data-mode='incremental']").click()
+    expect(dashboard.locator("#dashboard-message")).to_contain_text("DDT: in coda")
+    ddt_status = dashboard.locator("tr[data-type='ddt'] [data-status]")
+    expect(ddt_status).to_have_attribute("data-status", "paused")
+    waiting = dashboard.locator("#queue-list li[data-type='ddt'] .reason")
+    expect(waiting).to_have_text("in pausa: un modulo ordine è aperto")
+    runs_before = dashboard.locator("#timeline-chart rect.run[data-type='ddt']").count()
+
+    form_page.close()
+    expect(dashboard.locator("#smart-sessions")).to_have_text("0")
+    expect(dashboard.locator("#smart-paused")).to_have_text("no")
+    expect(ddt_status).to_have_attribute("data-status", "completed")
+    expect(dashboard.locator("#queue-empty")).to_be_visible()
+    expect(dashboard.locator("#timeline-chart rect.run[data-type='ddt']")).to_have_count(
+        runs_before + 1
+    )
+    expect(dashboard.locator("#smart-last")).to_contain_text("letti")
+
+
+def test_an_admin_edits_the_schedule_on_the_dashboard(
+    live: LiveApp, contexts: ContextFactory
+) -> None:
+    page = contexts(live, live.admin).new_page()
+    page.goto(f"{live.url}/sync")
+    expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    row = page.locator("#schedule-rows tr[data-type='products']")
+    interval = row.locator("input[name='interval']")
+    expect(interval).to_have_value("90")
+    try:
+        interval.fill("120")
+        row.locator("button[data-save]").click()
+        expect(page.locator("#dashboard-message")).to_have_text(
+            "Pianificazione di Prodotti salvata"
+        )
+        schedule = live.api.get("/api/sync/schedule").json()["types"]
+        products = next(t for t in schedule if t["type"] == "products")
+        assert products["intervalMinutes"] == 120
+        expect(interval).to_have_value("120")
+    finally:
+        live.api.put(
+            "/api/sync/schedule/products",
+            json={"interval_minutes": 90, "offset_minutes": 30, "priority": 1},
+        ).raise_for_status()
+
+
+def test_the_pages_speak_english_when_asked(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    page = contexts(live, agent).new_page()
+    page.goto(f"{live.url}/sync?lang=en")
+    expect(page.locator("h1")).to_have_text("Sync")
+    page.goto(f"{live.url}/drafts")
+    expect(page.locator("h1")).to_contain_text("Drafts")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.goto(f"{live.url}/drafts?lang=it")
+    expect(page.locator("h1")).to_contain_text("Bozze")
+    assert re.search(r"lang=it", page.url)
