@@ -24,6 +24,10 @@ class LoginThrottle:
         self._max_keys = max_keys
         self._failures: dict[str, deque[datetime]] = {}
 
+    def __len__(self) -> int:
+        """How many names are being tracked."""
+        return len(self._failures)
+
     def _recent(self, key: str, now: datetime) -> deque[datetime]:
         failures = self._failures.get(key, deque())
         while failures and now - failures[0] >= self._window:

@@ -22,7 +22,7 @@ DraftId = Annotated[str, Path(pattern=DRAFT_ID_PATTERN)]
 class LineBody(BaseModel):
     product_code: str = Field(min_length=1, max_length=32)
     qty: int = Field(ge=1, le=MAX_QTY)
-    unit_price: Decimal = Field(ge=0, max_digits=12, decimal_places=4)
+    unit_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
     discount: Decimal = Field(Decimal(0), ge=0, le=100, max_digits=5, decimal_places=2)
 
 

@@ -1,0 +1,215 @@
+"""The SQL stores behind sign-in, drafts and the order form's searches."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from erpsync.adapters.db.drafts import SqlDraftStore
+from erpsync.adapters.db.mirror_queries import SqlMirrorSearch
+from erpsync.adapters.db.tables import draft_lines
+from erpsync.adapters.db.users import SqlUserStore
+from erpsync.domain.drafts import Draft, DraftConflictError, DraftLine
+from erpsync.domain.search import search_terms
+from erpsync.domain.users import Role, UserExistsError
+from erpsync.errors import RecordNotFoundError
+from tests.integration.web_seed import AT, TODAY, seed_mirror
+
+
+@pytest.fixture
+def users(sql_engine: Engine) -> SqlUserStore:
+    return SqlUserStore(sql_engine)
+
+
+@pytest.fixture
+def drafts(sql_engine: Engine, users: SqlUserStore) -> SqlDraftStore:
+    users.add("anna", "h", Role.AGENT, "A01", AT)
+    users.add("bruno", "h", Role.AGENT, "A02", AT)
+    return SqlDraftStore(sql_engine)
+
+
+def _draft(draft_id: str = "draft-0001", owner: int = 1, **changes: object) -> Draft:
+    lines = (
+        DraftLine("P1", "Vite", 100, Decimal("0.12"), Decimal("5"), Decimal("22")),
+        DraftLine("P2", "Martello", 2, Decimal("9.90")),
+    )
+    values: dict[str, object] = {
+        "id": draft_id,
+        "owner_id": owner,
+        "customer_code": "C1",
+        "customer_name": "Ferramenta Rossi",
+        "lines": lines,
+        "created_at": AT,
+        "updated_at": AT,
+        "notes": "consegna al mattino",
+        **changes,
+    }
+    return Draft(**values)  # type: ignore[arg-type]
+
+
+# -- users ------------------------------------------------------------------------------------
+
+
+def test_a_user_is_added_once_and_found_by_id_name_and_token(users: SqlUserStore) -> None:
+    anna = users.add("anna", "hash-1", Role.AGENT, "A01", AT)
+    assert users.by_id(anna.id) == anna
+    credentials = users.credentials("anna")
+    assert credentials is not None
+    assert (credentials.user, credentials.password_hash) == (anna, "hash-1")
+    with pytest.raises(UserExistsError):
+        users.add("anna", "hash-2", Role.ADMIN, None, AT)
+    users.add_token(anna.id, "digest-1", "script", AT)
+    assert users.by_token("digest-1") == anna
+    assert users.by_token("digest-2") is None
+    assert users.credentials("nobody") is None
+    assert users.by_id(999) is None
+
+
+def test_passwords_change_and_users_list_by_name(users: SqlUserStore) -> None:
+    zeta = users.add("zeta", "old", Role.ADMIN, None, AT)
+    users.add("alfa", "h", Role.AGENT, "A03", AT)
+    users.set_password(zeta.id, "new")
+    credentials = users.credentials("zeta")
+    assert credentials is not None and credentials.password_hash == "new"
+    assert [u.name for u in users.all()] == ["alfa", "zeta"]
+
+
+# -- drafts -----------------------------------------------------------------------------------
+
+
+def test_a_draft_keeps_its_lines_in_order_and_its_exact_amounts(drafts: SqlDraftStore) -> None:
+    stored, created = drafts.create(_draft())
+    assert created
+    assert drafts.get(1, "draft-0001") == stored == _draft()
+    assert drafts.get(1, "draft-0001").totals.total == Decimal("38.06")  # 11.40 + 19.80 + 22 % VAT
+
+
+def test_creating_the_same_id_twice_never_makes_two_drafts(
+    drafts: SqlDraftStore, sql_engine: Engine
+) -> None:
+    first, created = drafts.create(_draft())
+    again, created_again = drafts.create(_draft(notes="a retry with other notes"))
+    assert (created, created_again) == (True, False)
+    assert again == first
+    assert drafts.count(1) == 1
+    with sql_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(draft_lines)).scalar_one() == 2
+
+
+def test_an_id_taken_by_another_owner_is_a_conflict(drafts: SqlDraftStore) -> None:
+    drafts.create(_draft())
+    with pytest.raises(DraftConflictError):
+        drafts.create(_draft(owner=2))
+    assert drafts.count(2) == 0
+
+
+def test_another_owners_draft_looks_like_no_draft(drafts: SqlDraftStore) -> None:
+    drafts.create(_draft())
+    with pytest.raises(RecordNotFoundError):
+        drafts.get(2, "draft-0001")
+    with pytest.raises(RecordNotFoundError):
+        drafts.update(_draft(owner=2, notes="mine now"))
+    with pytest.raises(RecordNotFoundError):
+        drafts.delete(2, "draft-0001")
+    assert drafts.owned_by(2) == []
+    assert drafts.get(1, "draft-0001").notes == "consegna al mattino"
+
+
+def test_an_update_replaces_customer_notes_and_lines_but_not_the_creation_time(
+    drafts: SqlDraftStore,
+) -> None:
+    drafts.create(_draft())
+    later = AT + timedelta(hours=1)
+    changed = _draft(
+        customer_code="C2",
+        customer_name="Edilizia Bianchi",
+        lines=(DraftLine("P3", "Libro", 1, Decimal("25"), vat_rate=Decimal("4")),),
+        notes="",
+        created_at=later,
+        updated_at=later,
+    )
+    updated = drafts.update(changed)
+    assert updated.created_at == AT
+    assert updated.updated_at == later
+    assert (updated.customer_code, updated.notes, len(updated.lines)) == ("C2", "", 1)
+    with pytest.raises(RecordNotFoundError):
+        drafts.update(_draft("draft-missing"))
+
+
+def test_drafts_list_newest_first_and_delete_with_their_lines(
+    drafts: SqlDraftStore, sql_engine: Engine
+) -> None:
+    for n in range(3):
+        drafts.create(_draft(f"draft-000{n}", updated_at=AT + timedelta(minutes=n)))
+    drafts.create(_draft("draft-bruno", owner=2))
+    assert [d.id for d in drafts.owned_by(1)] == ["draft-0002", "draft-0001", "draft-0000"]
+    drafts.delete(1, "draft-0001")
+    assert drafts.count(1) == 2
+    with pytest.raises(RecordNotFoundError):
+        drafts.delete(1, "draft-0001")
+    with sql_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(draft_lines)).scalar_one() == 6
+
+
+# -- the order form's searches ----------------------------------------------------------------
+
+
+@pytest.fixture
+def search(sql_engine: Engine) -> SqlMirrorSearch:
+    seed_mirror(sql_engine, deleted=("C4",))
+    return SqlMirrorSearch(sql_engine)
+
+
+def _codes(rows: list[dict[str, object]]) -> list[object]:
+    return [row["code"] for row in rows]
+
+
+def test_customers_match_every_word_accents_and_case_aside(search: SqlMirrorSearch) -> None:
+    assert _codes(search.customers(search_terms("ferramenta"), None, 10)) == ["C1", "C3"]
+    assert _codes(search.customers(search_terms("FERRAMENTA bologna"), None, 10)) == ["C3"]
+    assert _codes(search.customers(search_terms("citta castello"), None, 10)) == ["C1"]
+    assert _codes(search.customers(search_terms("c2"), None, 10)) == ["C2"]
+    assert _codes(search.customers([], None, 10)) == ["C2", "C1", "C3"]
+    assert _codes(search.customers([], None, 2)) == ["C2", "C1"]
+
+
+def test_an_agent_sees_only_customers_with_their_agent_code(search: SqlMirrorSearch) -> None:
+    assert _codes(search.customers([], "A01", 10)) == ["C2", "C1"]
+    assert _codes(search.customers(search_terms("ferramenta"), "A02", 10)) == ["C3"]
+    assert search.customers([], "", 10) == []
+    assert search.customer("C3", "A01") is None
+    found = search.customer("C3", "A02")
+    assert found is not None and found["name"] == "Ferramenta Verdi"
+
+
+def test_deleted_records_never_show(search: SqlMirrorSearch) -> None:
+    assert search.customer("C4", None) is None
+    assert search.customers(search_terms("neri"), None, 10) == []
+
+
+def test_search_wildcards_are_taken_literally(search: SqlMirrorSearch) -> None:
+    assert search.customers(["%"], None, 10) == []
+    assert search.customers(["_"], None, 10) == []
+
+
+def test_products_are_searched_and_fetched_by_code(search: SqlMirrorSearch) -> None:
+    assert _codes(search.products(search_terms("vite"), 10)) == ["P1"]
+    assert _codes(search.products([], 2)) == ["P1", "P2"]
+    by_code = search.products_by_code(["P2", "P9"])
+    assert list(by_code) == ["P2"]
+    assert by_code["P2"]["vat_rate"] == "22"
+    assert search.products_by_code([]) == {}
+
+
+def test_prices_are_the_rows_valid_on_the_day(search: SqlMirrorSearch) -> None:
+    assert [p["list_code"] for p in search.prices("P1", TODAY)] == ["L01", "L02"]
+    assert [p["list_code"] for p in search.prices("P1", TODAY.replace(day=15, month=10))] == [
+        "L01",
+        "L02",
+        "L03",
+    ]
+    assert search.prices("P3", TODAY) == []
+    assert search.prices("P9", TODAY) == []
