@@ -1,6 +1,6 @@
 """Browser tests: real Chromium through Playwright against the real app over HTTP.
 
-Two apps run for the session, each with its own database and demo ERP: ``live`` with the
+Two apps run for this package, each with its own database and demo ERP: ``live`` with the
 default safety timeout, and ``idle_app`` with it shortened to a few seconds (scenario 13).
 A failing test leaves a screenshot of each of its pages in ``test-artifacts/``.
 """
@@ -41,13 +41,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def log() -> Iterator[CoordinationLog]:
     with coordination_log() as handler:
         yield handler
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live(tmp_path_factory: pytest.TempPathFactory, log: CoordinationLog) -> Iterator[LiveApp]:
     data_dir = tmp_path_factory.mktemp("live")
     with live_app("live", data_dir, log, session_lease_s=LEASE_S, smart_reuse_s=0) as app:
@@ -56,7 +56,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, log: CoordinationLog) -> Iter
         yield app
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def idle_app(tmp_path_factory: pytest.TempPathFactory, log: CoordinationLog) -> Iterator[LiveApp]:
     data_dir = tmp_path_factory.mktemp("idle")
     overrides = {"session_lease_s": LEASE_S, "safety_timeout_s": IDLE_TIMEOUT_S}
@@ -64,13 +64,13 @@ def idle_app(tmp_path_factory: pytest.TempPathFactory, log: CoordinationLog) -> 
         yield app
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium = playwright.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
