@@ -1,12 +1,11 @@
 // /sync: the operations dashboard, kept live by the server's event stream.
 
 import { api, getJson, pageConfig, postJson } from "./api.js";
-import { formatDateTime, formatNumber, formatTime, t } from "./i18n.js";
-import { drawTimeline } from "./timeline.js";
+import { t } from "./i18n.js";
+import { message, renderSchedule, renderStatus, renderTimeline, typeName } from "./sync_panels.js";
 
 const config = pageConfig();
 const $ = (id) => document.getElementById(id);
-const TIMELINE_HOURS = 3;
 const REFRESH_MS = 250;
 const EVENTS = [
   "hello", "resync", "orchestrator_started", "sync_requested", "sync_queued", "sync_merged",
@@ -15,7 +14,10 @@ const EVENTS = [
   "safety_timeout", "syncs_paused", "syncs_resumed", "smart_sync_requested", "smart_sync_joined",
   "smart_sync_reused", "smart_sync_completed", "schedule_changed",
 ];
-const RUN_EVENTS = new Set(["hello", "resync", "sync_completed", "sync_failed", "sync_preempted", "sync_started", "sync_resumed"]);
+const RUN_EVENTS = new Set([
+  "hello", "resync", "sync_started", "sync_resumed", "sync_completed", "sync_failed",
+  "sync_preempted",
+]);
 
 let status = null;
 let schedule = null;
@@ -23,246 +25,22 @@ let runs = [];
 // Schedule rows the admin is changing: a live refresh keeps what they typed.
 const editing = new Set();
 
-const typeName = (type) => t(`sync.type.${type}`);
-
-function el(name, text, className) {
-  const element = document.createElement(name);
-  if (text != null) element.textContent = text;
-  if (className) element.className = className;
-  return element;
-}
-
-function message(text) {
-  $("dashboard-message").textContent = text || "";
-  $("dashboard-message").hidden = !text;
-}
-
-// -- rendering --------------------------------------------------------------------------------
-
-function healthText(health) {
-  if (!health) return t("sync.health.unknown");
-  if (health.consecutiveFailures > 0) return t("sync.health.failing", { n: health.consecutiveFailures });
-  if (health.stale) return t("sync.health.stale");
-  return health.lastSuccess ? t("sync.health.ok") : t("sync.health.unknown");
-}
-
-function lastRunText(run) {
-  if (!run) return t("sync.never");
-  return t("sync.run.summary", {
-    at: formatTime(run.finishedAt || run.startedAt),
-    fetched: formatNumber(run.counts.fetched),
-    duration: formatNumber(run.durationS ?? 0, 2),
-  });
-}
-
-function triggerButton(type, mode, label) {
-  const button = el("button", label, mode === "full" ? "secondary" : "");
-  button.type = "button";
-  button.dataset.trigger = type;
-  button.dataset.mode = mode;
-  return button;
-}
-
-function renderTypes() {
-  const rows = status.types.map((entry) => {
-    const row = el("tr");
-    row.dataset.type = entry.type;
-    const state = el("span", t(`sync.status.${entry.status}`), `pill status-${entry.status}`);
-    state.dataset.status = entry.status;
-    const health = el("span", healthText(entry.health), entry.health.healthy ? "ok" : "bad");
-    const cells = [
-      el("td", typeName(entry.type)),
-      el("td"),
-      el("td"),
-      el("td", lastRunText(entry.lastRun)),
-      el("td", formatTime(entry.nextRun)),
-      el("td", null, "actions"),
-    ];
-    cells[1].append(state);
-    cells[2].append(health);
-    cells[5].append(
-      triggerButton(entry.type, "incremental", t("sync.trigger")),
-      triggerButton(entry.type, "full", t("sync.trigger_full")),
-    );
-    row.append(...cells);
-    return row;
-  });
-  $("type-rows").replaceChildren(...rows);
-}
-
-function renderOverall() {
-  const overall = $("overall");
-  const health = status.health;
-  overall.className = `pill ${health.healthy ? "ok" : "bad"}`;
-  overall.textContent = !health.erpReachable
-    ? t("sync.overall.unreachable")
-    : t(health.healthy ? "sync.overall.healthy" : "sync.overall.unhealthy");
-}
-
-function renderCurrent() {
-  const current = status.current;
-  const progress = $("current-progress");
-  if (!current) {
-    $("current-detail").textContent = t("sync.current.none");
-    progress.hidden = true;
-    return;
-  }
-  let text = t("sync.current.detail", {
-    type: typeName(current.type),
-    mode: t(`sync.mode.${current.mode}`),
-    fetched: formatNumber(current.fetched),
-    pages: current.pages,
-  });
-  if (current.stopping) text += ` · ${t("sync.current.stopping", { reason: current.stopping })}`;
-  $("current-detail").textContent = text;
-  progress.hidden = false;
-  progress.classList.toggle("indeterminate", current.progress == null);
-  $("current-bar").style.width = `${Math.round((current.progress ?? 0.3) * 100)}%`;
-}
-
-function reasonText(reason) {
-  if (reason.startsWith("paused")) return t("sync.queue.reason.paused");
-  const waiting = /^waiting for (\w+)/.exec(reason);
-  if (waiting) return t("sync.queue.reason.waiting", { type: typeName(waiting[1]) });
-  return t("sync.queue.reason.starting");
-}
-
-function renderQueue() {
-  const items = status.queue.map((entry) => {
-    const item = el("li");
-    item.dataset.type = entry.type;
-    item.append(
-      el("strong", typeName(entry.type)),
-      " ",
-      el("span", `(${t(`sync.mode.${entry.mode}`)})`, "muted"),
-      " — ",
-      el("span", reasonText(entry.reason), "reason"),
-    );
-    return item;
-  });
-  $("queue-list").replaceChildren(...items);
-  $("queue-empty").hidden = items.length > 0;
-}
-
-function renderSmart() {
-  const smart = status.smartSync;
-  $("smart-sessions").textContent = String(smart.activeSessions);
-  $("smart-paused").textContent = t(smart.syncsPaused ? "common.yes" : "common.no");
-  $("smart-paused").dataset.paused = String(smart.syncsPaused);
-  $("smart-timeout").textContent = smart.safetyTimeoutActive
-    ? t("sync.smart.timeout_at", { at: formatTime(smart.safetyTimeoutAt), seconds: smart.safetyTimeoutS })
-    : t("sync.smart.timeout_off");
-  const last = smart.lastResult;
-  $("smart-last").textContent = last
-    ? `${formatTime(last.finishedAt)} · ${t("sync.smart.last_detail", {
-        fetched: last.fetched,
-        inserted: last.inserted,
-        updated: last.updated,
-        duration: formatNumber(last.durationS, 2),
-      })}`
-    : t("sync.smart.never");
-}
-
-function scheduleInput(name, value, min) {
-  const input = el("input");
-  input.type = "number";
-  input.name = name;
-  input.value = String(value);
-  input.min = String(min);
-  input.step = "any";
-  input.setAttribute("aria-label", t(`sync.schedule.${name}`));
-  return input;
-}
-
-function typedValue(type, name, fallback) {
-  if (!editing.has(type)) return fallback;
-  const input = $("schedule-rows").querySelector(`tr[data-type='${type}'] input[name='${name}']`);
-  return input ? input.value : fallback;
-}
-
-function renderSchedule() {
-  const rows = schedule.types.map((entry) => {
-    const row = el("tr");
-    row.dataset.type = entry.type;
-    const cells = [el("td", typeName(entry.type))];
-    if (config.isAdmin) {
-      for (const [name, value, min] of [
-        ["priority", entry.priority, 1],
-        ["interval", entry.intervalMinutes, 0.1],
-        ["offset", entry.offsetMinutes, 0],
-      ]) {
-        const td = el("td", null, "num");
-        td.append(scheduleInput(name, typedValue(entry.type, name, value), min));
-        cells.push(td);
-      }
-    } else {
-      cells.push(
-        el("td", String(entry.priority), "num"),
-        el("td", formatNumber(entry.intervalMinutes, 1), "num"),
-        el("td", formatNumber(entry.offsetMinutes, 1), "num"),
-      );
-    }
-    cells.push(el("td", formatDateTime(entry.nextRun)));
-    if (config.isAdmin) {
-      const td = el("td");
-      const button = el("button", t("sync.schedule.save"));
-      button.type = "button";
-      button.dataset.save = entry.type;
-      td.append(button);
-      cells.push(td);
-    }
-    row.append(...cells);
-    return row;
-  });
-  $("schedule-rows").replaceChildren(...rows);
-}
-
-function renderTimeline() {
-  $("timeline-title").textContent = t("sync.timeline.title", { hours: TIMELINE_HOURS });
-  const types = status ? status.types.map((entry) => entry.type) : [];
-  drawTimeline($("timeline-chart"), {
-    runs,
-    types,
-    now: new Date(),
-    hours: TIMELINE_HOURS,
-    label: typeName,
-    tick: (date) => formatTime(date.toISOString()).slice(0, 5),
-    tooltip: (run) =>
-      t("sync.run.tooltip", {
-        type: typeName(run.type),
-        status: t(`sync.status.${run.status}`),
-        mode: t(`sync.mode.${run.mode}`),
-        start: formatTime(run.startedAt),
-        end: formatTime(run.finishedAt),
-        fetched: formatNumber(run.counts.fetched),
-      }),
-  });
-}
-
-function render() {
-  renderOverall();
-  renderTypes();
-  renderCurrent();
-  renderQueue();
-  renderSmart();
-  renderTimeline();
-}
-
 // -- loading, live ----------------------------------------------------------------------------
 
 async function loadStatus() {
   status = await getJson("/api/sync/status");
-  render();
+  renderStatus(status);
+  renderTimeline(status, runs);
 }
 
 async function loadRuns() {
   runs = (await getJson("/api/sync/runs?limit=300")).runs;
-  if (status) renderTimeline();
+  if (status) renderTimeline(status, runs);
 }
 
 async function loadSchedule() {
   schedule = await getJson("/api/sync/schedule");
-  renderSchedule();
+  renderSchedule(schedule, { isAdmin: config.isAdmin, editing });
 }
 
 // At most one status reload per REFRESH_MS, and always one after the last event.
@@ -365,7 +143,7 @@ async function start() {
   }
   listen();
   setInterval(() => {
-    if (status) renderTimeline();
+    if (status) renderTimeline(status, runs);
   }, 30000);
 }
 
