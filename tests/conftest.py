@@ -72,3 +72,9 @@ def sql_engine(request: pytest.FixtureRequest) -> Engine:
     fixture = "sqlite_engine" if request.param == "sqlite" else "postgres_engine"
     engine: Engine = request.getfixturevalue(fixture)
     return engine
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API leaves an event loop marked running in
+    the main thread, which the asyncio tests after it could not start their own loops beside."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

@@ -123,9 +123,14 @@ def _clean_row(item: Mapping[str, Any], fields: tuple[FieldSpec, ...], where: st
         elif parser is None and type(raw) is str:
             value = raw.strip() or None
             if value is not None and len(value) > spec.max_length:
-                raise InvalidRecordError(f"{spec.name}: longer than {spec.max_length} characters")
+                raise InvalidRecordError(
+                    f"{where}{spec.name}: longer than {spec.max_length} characters"
+                )
         else:
-            value = (parser or _text)(raw, spec)
+            try:
+                value = (parser or _text)(raw, spec)
+            except InvalidRecordError as exc:
+                raise InvalidRecordError(f"{where}{exc}") from None
         if value is None and spec.required:
             raise InvalidRecordError(f"{where}{spec.name}: required")
         row[spec.name] = value
