@@ -150,3 +150,27 @@ def test_a_page_on_another_origin_cannot_act_for_the_signed_in_agent(
     assert live.smart()["activeSessions"] == 0
     assert not [line for line in live.log_lines()[mark:] if "evil-session" in line]
     assert not [line for line in live.log_lines()[mark:] if "action=sync_requested" in line]
+
+
+def test_an_expired_sign_in_keeps_the_half_filled_order_on_screen(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    context = contexts(live, agent)
+    page = context.new_page()
+    form = OrderForm(page, live.url).open()
+    customer = customers_of(live, agent, 1)[0]
+    form.pick_customer(customer["code"])
+    context.clear_cookies()
+
+    page.locator("#product-search").fill("P0000")
+    banner = page.locator("#signed-out")
+    expect(banner).to_contain_text("Sessione scaduta.")
+    link = banner.get_by_role("link")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("href", "/login?next=%2Forders%2Fnew")
+    assert page.url == f"{live.url}/orders/new"
+    expect(page.locator("#customer-name")).to_have_text(customer["name"])
+
+    context.add_cookies([live.session_cookie(agent)])  # signed in again in another tab
+    page.locator("#product-search").fill("P00001")
+    expect(page.locator("#product-results li[data-index]").first).to_contain_text("P00001")

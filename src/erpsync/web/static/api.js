@@ -1,5 +1,7 @@
 // JSON calls to the erpsync API from the pages: same-origin, errors as ApiError.
 
+import { t } from "./i18n.js";
+
 export class ApiError extends Error {
   constructor(status, message, body) {
     super(message);
@@ -8,9 +10,22 @@ export class ApiError extends Error {
   }
 }
 
-function toLogin() {
-  const here = location.pathname + location.search;
-  location.assign(`/login?next=${encodeURIComponent(here)}`);
+// Signed out (the cookie expired): say so and offer the login in a new tab, rather than
+// navigating away from a half-filled order.
+function signedOut() {
+  if (document.getElementById("signed-out")) return;
+  const banner = document.createElement("p");
+  banner.id = "signed-out";
+  banner.className = "error banner-signed-out";
+  banner.setAttribute("role", "alert");
+  const link = document.createElement("a");
+  link.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+  link.target = "_blank";
+  link.rel = "noopener";
+  link.textContent = t("common.sign_in_again");
+  banner.append(t("common.signed_out"), " ", link);
+  document.querySelector("main").prepend(banner);
+  window.addEventListener("focus", () => banner.remove(), { once: true });
 }
 
 export async function api(method, url, body, { signal, keepalive } = {}) {
@@ -33,7 +48,7 @@ export async function api(method, url, body, { signal, keepalive } = {}) {
     data = null;
   }
   if (response.status === 401) {
-    toLogin();
+    signedOut();
   }
   if (!response.ok) {
     throw new ApiError(response.status, (data && data.error) || response.statusText, data);
