@@ -35,6 +35,7 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/sync_throughput.py
 	$(BIN)/python bench/smart_sync.py
+	$(BIN)/python bench/customer_search.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
