@@ -20,6 +20,8 @@ from erpsync.web.origin_check import has_bearer_token
 
 PUBLIC_PATHS = frozenset({"/login", "/healthz", "/favicon.ico"})
 PUBLIC_PREFIXES = ("/static/",)
+#: Public and never about the user: no need to look the user up.
+ANONYMOUS_PATHS = frozenset({"/healthz", "/favicon.ico"})
 SESSION_USER = "uid"
 
 
@@ -59,19 +61,21 @@ def refusal(scope: Scope) -> Response:
 
 
 class AuthGate:
-    """Sets ``request.state.user`` (``None`` on public paths when nobody is signed in)."""
+    """Sets ``request.state.user`` (``None`` when nobody is signed in); static files and the
+    health probe skip the lookup."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path in ANONYMOUS_PATHS or path.startswith(PUBLIC_PREFIXES):
             await self.app(scope, receive, send)
             return
         accounts: Accounts = scope["app"].state.services.accounts
         user = await resolve_user(scope, accounts)
         scope.setdefault("state", {})["user"] = user
-        if user is None and not is_public(scope["path"]):
+        if user is None and not is_public(path):
             await refusal(scope)(scope, receive, send)
             return
         await self.app(scope, receive, send)
