@@ -54,6 +54,7 @@ def app(tmp_path: object) -> Iterator[Running]:
         demo_erp_ticker_s=None,
         scheduler=False,
         demo_users=False,
+        data_dir=str(tmp_path),
     )
     application = create_app(settings)
     with serve_in_thread(application) as url:

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,8 +22,9 @@ pytestmark = pytest.mark.postgres
 VOLUMES = Volumes(customers=60, products=80, prices=60, orders=40, ddt=40, invoices=40)
 
 
-def replica(database: str, erp_url: str) -> Any:
+def replica(database: str, erp_url: str, data_dir: Path) -> Any:
     settings = load_settings(
+        data_dir=data_dir,
         database_url=database,
         erp_url=erp_url,
         scheduler=False,
@@ -52,12 +54,12 @@ def erp() -> Iterator[str]:
 
 
 async def test_replicas_share_one_orchestrator_and_the_survivor_takes_over(
-    postgres_database: str, erp: str
+    postgres_database: str, erp: str, tmp_path: Path
 ) -> None:
     with ExitStack() as replica_b, ExitStack() as replica_a:
-        app_a = replica(postgres_database, erp)
+        app_a = replica(postgres_database, erp, tmp_path)
         url_a = replica_a.enter_context(serve_in_thread(app_a))
-        app_b = replica(postgres_database, erp)
+        app_b = replica(postgres_database, erp, tmp_path)
         url_b = replica_b.enter_context(serve_in_thread(app_b))
         accounts = app_a.state.services.accounts
         accounts.add_user("agente", "password-agente-1", agent_code="A01")

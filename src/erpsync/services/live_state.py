@@ -42,6 +42,7 @@ class RunningView:
 class LiveState:
     anchor: datetime
     schedule: dict[SyncType, TypeSchedule]
+    #: Empty when the scheduler is off: nothing will run unless asked.
     next_runs: dict[SyncType, datetime]
     last_fired: dict[SyncType, datetime]
     queue: list[QueuedView]
@@ -145,7 +146,9 @@ def capture(orch: Orchestrator) -> LiveState:
     return LiveState(
         anchor=schedule.anchor,
         schedule={t: schedule.entry(t) for t in SyncType},
-        next_runs={t: schedule.next_due(t, orch.memory.last_fired.get(t)) for t in SyncType},
+        next_runs={t: schedule.next_due(t, orch.memory.last_fired.get(t)) for t in SyncType}
+        if orch.config.scheduler
+        else {},
         last_fired={t: at for t, at in orch.memory.last_fired.items() if at is not None},
         queue=[
             QueuedView(r.type, r.mode, r.priority, r.trigger, r.requested_at)

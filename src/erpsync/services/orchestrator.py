@@ -228,6 +228,7 @@ class Orchestrator:
             self._events.emit(
                 "session_opened", now, session=session_id, sessions=self.sessions.count
             )
+        self._kick()  # the loop must learn the new lease and safety deadlines
         if not was_paused:
             self._on_pause(now)
         last = self.memory.last_smart

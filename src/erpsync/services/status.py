@@ -82,7 +82,7 @@ def schedule_json(live: LiveState) -> list[dict[str, Any]]:
             "offsetMinutes": live.schedule[t].offset.total_seconds() / 60,
             "priority": live.schedule[t].priority,
             "unit": "minutes",
-            "nextRun": live.next_runs[t].isoformat(),
+            "nextRun": _iso(live.next_runs.get(t)),
         }
         for t in live.by_priority()
     ]
@@ -126,7 +126,7 @@ class StatusReader:
             "status": type_status(live, type, runs[0] if runs else None),
             "priority": live.schedule[type].priority,
             "lastRun": run_json(finished[0]) if finished else None,
-            "nextRun": _iso(live.next_runs[type]),
+            "nextRun": _iso(live.next_runs.get(type)),
             "health": _health_json(health.types[type]),
         }
 

@@ -132,6 +132,7 @@ async def test_the_status_shows_all_six_types_health_and_the_smart_sync_block(
     assert by_type["customers"]["status"] == "completed"
     assert by_type["products"]["status"] == "paused"
     assert by_type["orders"]["status"] == "idle"
+    assert by_type["orders"]["nextRun"] is None, "the scheduler is off: nothing is due"
     assert by_type["customers"]["lastRun"]["counts"]["inserted"] == 30
     assert status["queue"] == [
         {
@@ -189,3 +190,14 @@ async def test_the_watchdog_records_a_sync_that_hung_before_it_began(world: Worl
     [failed] = world.runs.recent_runs(SyncType.INVOICES)
     assert failed.status == RunStatus.FAILED
     assert failed.error == "exceeded the maximum run time of 300 s"
+
+
+async def test_the_running_loop_wakes_for_a_new_sessions_lease(world: World) -> None:
+    orch = world.orchestrator
+    await orch.start()
+    await world.settle()  # the loop is idle, with no deadline to wait for
+    await orch.open_form("tab-0000001")  # the tab dies before its first heartbeat
+    await world.settle()
+    await world.clock.advance(46)
+    await world.until(lambda: orch.sessions.count == 0, "the lease expires")
+    assert not orch.sessions.paused
