@@ -34,9 +34,7 @@ class Pages:
 
     def language(self, request: Request) -> str:
         return self.catalogues.choose(
-            request.query_params.get("lang"),
-            request.cookies.get(LANGUAGE_COOKIE),
-            request.headers.get("accept-language"),
+            request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE)
         )
 
     def catalogue(self, request: Request) -> Catalogue:

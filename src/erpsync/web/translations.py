@@ -54,30 +54,13 @@ class Catalogues:
     def get(self, language: str) -> Catalogue:
         return self._by_language.get(language, self._by_language[DEFAULT_LANGUAGE])
 
-    def choose(self, query: str | None, cookie: str | None, accept_language: str | None) -> str:
-        """The language asked for in the query, else the cookie's, else the browser's best
-        supported one (``Accept-Language``), else Italian."""
+    def choose(self, query: str | None, cookie: str | None) -> str:
+        """The language asked for in the query, else the cookie's, else Italian.
+
+        The browser's ``Accept-Language`` is not consulted on purpose: the service speaks
+        Italian unless a user picks English.
+        """
         for candidate in (query, cookie):
             if candidate in self._by_language:
                 return candidate
-        for candidate in accepted_languages(accept_language or ""):
-            if candidate in self._by_language:
-                return candidate
         return DEFAULT_LANGUAGE
-
-
-def accepted_languages(header: str) -> list[str]:
-    """Primary language tags of an ``Accept-Language`` header, most wanted first."""
-    weighted = []
-    for position, part in enumerate(header.split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        primary = tag.strip().lower().split("-")[0]
-        if primary and primary != "*" and quality > 0:
-            weighted.append((-quality, position, primary))
-    return [tag for *_, tag in sorted(weighted)]
