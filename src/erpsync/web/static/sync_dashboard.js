@@ -12,7 +12,8 @@ const EVENTS = [
   "sync_started", "sync_resumed", "sync_progress", "sync_completed", "sync_failed",
   "sync_preempted", "sync_watchdog", "session_opened", "session_closed", "session_expired",
   "safety_timeout", "syncs_paused", "syncs_resumed", "smart_sync_requested", "smart_sync_joined",
-  "smart_sync_reused", "smart_sync_completed", "schedule_changed",
+  "smart_sync_reused", "smart_sync_completed", "schedule_changed", "role_acquired",
+  "role_released",
 ];
 const RUN_EVENTS = new Set([
   "hello", "resync", "sync_started", "sync_resumed", "sync_completed", "sync_failed",
