@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from erpsync.domain.types import SyncType
-from erpsync.ports import Clock, CommandQueue, Lease, LeaseStore, LiveStateStore
+from erpsync.ports import Clock, Command, CommandQueue, Lease, LeaseStore, LiveStateStore
 from erpsync.services.control import CommandExecutor, LocalControl, RemoteControl, SyncControl
 from erpsync.services.events import EventBus
 from erpsync.services.live_state import LiveState
@@ -207,20 +207,18 @@ class ClusterNode:
         if executor is None:
             return
         for command in pending:
-            if command.id in self._in_flight:
-                continue
+            if command.id not in self._in_flight:
+                task = asyncio.create_task(self._answer(executor, command))
+                self._in_flight[command.id] = task
 
-            async def run(command_id: int = command.id, work: object = command) -> None:
-                try:
-                    answer = await executor.execute(work)  # type: ignore[arg-type]
-                except Exception as exc:
-                    answer = {"error": str(exc) or exc.__class__.__name__}
-                await asyncio.to_thread(
-                    self._commands.answer, command_id, answer, self._clock.now()
-                )
-                self._in_flight.pop(command_id, None)
-
-            self._in_flight[command.id] = asyncio.create_task(run())
+    async def _answer(self, executor: CommandExecutor, command: Command) -> None:
+        """Run one command (a smart sync may take seconds, so each runs on its own)."""
+        try:
+            answer = await executor.execute(command)
+        except Exception as exc:  # the caller gets the reason
+            answer = {"error": str(exc) or exc.__class__.__name__}
+        await asyncio.to_thread(self._commands.answer, command.id, answer, self._clock.now())
+        self._in_flight.pop(command.id, None)
 
     async def _publish(self, now: datetime, *, force: bool = False) -> None:
         local, lease = self.local, self._lease

@@ -171,6 +171,8 @@ class RemoteControl:
         while waited < limit:
             result = await asyncio.to_thread(self._commands.result, command_id)
             if result is not None:
+                if "error" in result:
+                    raise ErpSyncError(f"the orchestrator could not {kind}: {result['error']}")
                 return result
             await asyncio.sleep(self._poll_s)
             waited += self._poll_s

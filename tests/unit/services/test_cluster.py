@@ -13,6 +13,7 @@ import pytest
 from erpsync.domain.catalog import SPECS
 from erpsync.domain.schedule import InvalidScheduleError
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
+from erpsync.errors import ErpSyncError
 from erpsync.services.answers import RequestOutcome
 from erpsync.services.cluster import ClusterNode, NodeTimings
 from erpsync.services.control import RemoteControl
@@ -211,4 +212,20 @@ async def test_a_lapsed_lease_taken_back_by_its_holder_keeps_the_orchestrator(
     await a.tick()
     assert a.orchestrator is orchestrator
     assert deployment.fences == [("node-a", 1), ("node-a", 2)]
+    await a.stop()
+
+
+async def test_a_command_that_fails_on_the_holder_fails_for_the_sender(
+    deployment: Deployment,
+) -> None:
+    a, b = deployment.a, deployment.b
+    await a.tick()
+    await b.tick()
+    call = asyncio.ensure_future(b.remote._call("request", {"type": "widgets"}))
+    for _ in range(50):
+        await deployment.serve(a)
+        if call.done():
+            break
+    with pytest.raises(ErpSyncError, match="could not request"):
+        await call
     await a.stop()
