@@ -97,43 +97,51 @@ _PARSERS: dict[FieldKind, Parser] = {
 }
 
 
-Plan = tuple[tuple[FieldSpec, Parser | None], ...]
+#: Per field: name, parser (``None`` for plain text, the common case, handled inline),
+#: required, maximum length, and the spec itself for messages.
+Plan = tuple[tuple[str, Parser | None, bool, int, FieldSpec], ...]
 _PLANS: dict[int, tuple[tuple[FieldSpec, ...], Plan]] = {}
 
 
 def _plan(fields: tuple[FieldSpec, ...]) -> Plan:
-    """Per field, its parser; ``None`` marks plain text, the common case, handled inline.
-
-    Cached by identity: hashing the field specs on every record would cost more than parsing.
-    """
+    """The fields unpacked for the hot loop, cached by identity: hashing the field specs on
+    every record would cost more than parsing it."""
     cached = _PLANS.get(id(fields))
     if cached is None or cached[0] is not fields:
-        plan = tuple((f, None if f.kind is FieldKind.TEXT else _PARSERS[f.kind]) for f in fields)
+        plan = tuple(
+            (
+                f.name,
+                None if f.kind is FieldKind.TEXT else _PARSERS[f.kind],
+                f.required,
+                f.max_length,
+                f,
+            )
+            for f in fields
+        )
         cached = _PLANS[id(fields)] = (fields, plan)
     return cached[1]
 
 
 def _clean_row(item: Mapping[str, Any], fields: tuple[FieldSpec, ...], where: str) -> Row:
     row: Row = {}
-    for spec, parser in _plan(fields):
-        raw = item.get(spec.name)
+    get = item.get
+    for name, parser, required, max_length, spec in _plan(fields):
+        raw = get(name)
         value: Value
         if raw is None or raw == "":
             value = None
         elif parser is None and type(raw) is str:
             value = raw.strip() or None
-            if value is not None and len(value) > spec.max_length:
-                raise InvalidRecordError(
-                    f"{where}{spec.name}: longer than {spec.max_length} characters"
-                )
+            if value is not None and len(value) > max_length:
+                raise InvalidRecordError(f"{where}{name}: longer than {max_length} characters")
         else:
             try:
                 value = (parser or _text)(raw, spec)
             except InvalidRecordError as exc:
                 raise InvalidRecordError(f"{where}{exc}") from None
-        if value is None and spec.required:
-            raise InvalidRecordError(f"{where}{spec.name}: required")
-        row[spec.name] = value
+        if value is None and required:
+            raise InvalidRecordError(f"{where}{name}: required")
+        row[name] = value
     return row
 
 

@@ -18,7 +18,7 @@ def normalise(text: str) -> str:
 
 
 def search_text(spec: RecordSpec, values: Mapping[str, object]) -> str:
-    return normalise(" ".join(str(values[f]) for f in spec.search_fields if values.get(f)))
+    return normalise(" ".join([str(v) for f in spec.search_fields if (v := values.get(f))]))
 
 
 def search_terms(query: str, *, max_terms: int = 5) -> list[str]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -210,21 +211,36 @@ class SyncRunner:
     ) -> SyncRun:
         full = run.mode == SyncMode.FULL
         checkpoint = run.checkpoint
-        while True:
-            page = await self._source.fetch_page(
-                spec.type, since=run.since, cursor=checkpoint.cursor, limit=spec.page_size
-            )
-            checkpoint = await asyncio.to_thread(
-                self._write_page, spec, run, page, checkpoint, mark_seen=full
-            )
-            run = run.with_checkpoint(checkpoint)
-            on_page(run)
-            if page.next_cursor is None:
-                return await self._complete(spec, run)
-            if should_yield():
-                return await asyncio.to_thread(
-                    self._runs.finish_run, run.id, RunStatus.INTERRUPTED, finished_at=None
+        page = await self._fetch(spec, run, checkpoint.cursor)
+        ahead: asyncio.Future[SourcePage] | None = None
+        try:
+            while True:
+                # The next page is fetched while this one is written, unless the run is about
+                # to give way: then the page in flight is the last one this run writes.
+                if page.next_cursor is not None and not should_yield():
+                    ahead = asyncio.ensure_future(self._fetch(spec, run, page.next_cursor))
+                checkpoint = await asyncio.to_thread(
+                    self._write_page, spec, run, page, checkpoint, mark_seen=full
                 )
+                run = run.with_checkpoint(checkpoint)
+                on_page(run)
+                if page.next_cursor is None:
+                    return await self._complete(spec, run)
+                if ahead is None:
+                    return await asyncio.to_thread(
+                        self._runs.finish_run, run.id, RunStatus.INTERRUPTED, finished_at=None
+                    )
+                page, ahead = await ahead, None
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await ahead
+
+    def _fetch(self, spec: RecordSpec, run: SyncRun, cursor: str | None) -> Awaitable[SourcePage]:
+        return self._source.fetch_page(
+            spec.type, since=run.since, cursor=cursor, limit=spec.page_size
+        )
 
     def _write_page(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, Table
@@ -24,46 +24,46 @@ def upsert_statement(engine: Engine, table: Table, key: str) -> Insert:
 class BulkUpsert:
     """An upsert of whole rows of ``table``, compiled once for the engine's dialect.
 
-    Each row goes through its columns' own bind processors (the same conversions SQLAlchemy
-    applies) in one tight pass, then to the driver's ``executemany``; that skips the generic
-    per-row parameter handling, which dominates the cost of large pages.
+    Rows come as tuples in the table's column order (:attr:`columns`). Each column goes
+    through its own bind processor (the conversions SQLAlchemy would apply) in one tight pass,
+    then the rows go to the driver's ``executemany``: that skips the generic per-row parameter
+    handling, which dominates the cost of large pages.
     """
 
     def __init__(self, engine: Engine, table: Table, key: str) -> None:
         dialect = engine.dialect
-        columns = [c.name for c in table.columns]
+        self.columns = tuple(c.name for c in table.columns)
         compiled = upsert_statement(engine, table, key).compile(
-            dialect=dialect, column_keys=columns
+            dialect=dialect, column_keys=list(self.columns)
         )
         self._sql = str(compiled)
         self._positional = bool(compiled.positional)
-        self._order: Sequence[str] = (
-            list(compiled.positiontup or ()) if self._positional else columns
-        )
-        processors: dict[str, Callable[[Any], Any] | None] = {
-            c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.columns
-        }
-        self._plan = [(name, processors[name]) for name in self._order]
+        order = list(compiled.positiontup or ()) if self._positional else list(self.columns)
+        self._order = order
+        self._index = [self.columns.index(name) for name in order]
+        self._processors = [
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order
+        ]
 
-    def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    def execute(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
-        columns = [_column(rows, name, process) for name, process in self._plan]
+        by_column = list(zip(*rows, strict=True))
+        columns = [
+            _converted(by_column[i], process)
+            for i, process in zip(self._index, self._processors, strict=True)
+        ]
         if self._positional:
             conn.exec_driver_sql(self._sql, list(zip(*columns, strict=True)))
         else:
-            names = [name for name, _ in self._plan]
             params = [
-                dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)
+                dict(zip(self._order, values, strict=True)) for values in zip(*columns, strict=True)
             ]
             conn.exec_driver_sql(self._sql, params)
 
 
-def _column(
-    rows: Sequence[Mapping[str, Any]], name: str, process: Callable[[Any], Any] | None
-) -> list[Any]:
+def _converted(values: Sequence[Any], process: Callable[[Any], Any] | None) -> Sequence[Any]:
     """One column's values, converted; a value repeated row after row is converted once."""
-    values = [row.get(name) for row in rows]
     if process is None:
         return values
     out: list[Any] = []

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from erpsync.adapters.db.bulk import BulkUpsert, KeyList
 from erpsync.adapters.db.tables import child_tables, mirror_tables, quarantine, sync_runs
-from erpsync.domain.catalog import RecordSpec
+from erpsync.domain.catalog import SPECS, RecordSpec
 from erpsync.domain.search import search_text
 from erpsync.ports import HashLookup, PageWrite
 
@@ -38,6 +38,8 @@ _CHECKPOINT_COLUMNS = (
     "deleted",
     "quarantined",
 )
+#: The columns after a record's own fields, in table order.
+_ROW_TAIL = ("row_hash", "seen_run", "synced_at", "deleted_at")
 _BOOKKEEPING = ("row_hash", "seen_run", "synced_at", "deleted_at", "search_text")
 
 
@@ -55,6 +57,14 @@ class SqlMirrorStore:
             name: BulkUpsert(engine, table, _primary_key(table))
             for name, table in mirror_tables.items()
         }
+        for spec in SPECS.values():
+            expected = (
+                *spec.field_names,
+                *_ROW_TAIL,
+                *(["search_text"] if spec.search_fields else []),
+            )
+            if self._upserts[spec.table].columns != expected:
+                raise RuntimeError(f"{spec.table}: columns are not in the order rows are built")
         self._keys = KeyList(engine)
         self._existing = {
             name: f"SELECT {_primary_key(table)}, row_hash, deleted_at FROM {name} "
@@ -94,16 +104,20 @@ class SqlMirrorStore:
     def _write(self, conn: Connection, write: PageWrite) -> None:
         spec = write.spec
         if write.upserts:
-            rows = []
-            for record in write.upserts:
-                row: dict[str, Any] = dict(record.values)
-                row["row_hash"] = record.content_hash
-                row["seen_run"] = write.run_id
-                row["synced_at"] = write.written_at
-                row["deleted_at"] = None
-                if spec.search_fields:
-                    row["search_text"] = search_text(spec, record.values)
-                rows.append(row)
+            fields = spec.field_names
+            searchable = bool(spec.search_fields)
+            run_id, written_at = write.run_id, write.written_at
+            rows = [
+                (
+                    *[record.values[f] for f in fields],
+                    record.content_hash,
+                    run_id,
+                    written_at,
+                    None,
+                    *([search_text(spec, record.values)] if searchable else []),
+                )
+                for record in write.upserts
+            ]
             self._upserts[spec.table].execute(conn, rows)
             self._replace_children(conn, write)
         if write.quarantined:
