@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from erpsync.domain.queue import EnqueueOutcome, SyncQueue, SyncRequest
@@ -24,41 +23,9 @@ from erpsync.services.answers import RequestAnswer, RequestOutcome, SmartSyncRes
 from erpsync.services.events import EventBus
 from erpsync.services.live_state import LiveState, capture
 from erpsync.services.orchestrator_config import OrchestratorConfig
+from erpsync.services.orchestrator_state import SMART_TRIGGER, Memory, Running, SmartSlot
 from erpsync.services.sync_runner import SyncRunner
-
-#: Interactive work (the Smart Customer Sync) goes before any queued sync.
-SMART_TRIGGER = "smart"
-
-
-@dataclass
-class Running:
-    """The one sync in progress."""
-
-    request: SyncRequest
-    started_at: datetime
-    task: asyncio.Task[None] | None = None
-    run: SyncRun | None = None
-    yield_reason: str | None = None
-
-    @property
-    def smart(self) -> bool:
-        return self.request.trigger == SMART_TRIGGER
-
-
-@dataclass
-class _SmartSlot:
-    future: asyncio.Future[SmartSyncResult]
-    requested_at: datetime
-    started: bool = False
-
-
-@dataclass
-class _Memory:
-    """What the orchestrator remembers between runs, for status and decisions."""
-
-    last_fired: dict[SyncType, datetime | None] = field(default_factory=dict)
-    last_full: dict[SyncType, datetime] = field(default_factory=dict)
-    last_smart: SmartSyncResult | None = None
+from erpsync.services.watchdog import within
 
 
 class Orchestrator:
@@ -91,8 +58,8 @@ class Orchestrator:
             lease_ttl=self.config.lease_ttl, safety_timeout=self.config.safety_timeout
         )
         self.running: Running | None = None
-        self.memory = _Memory(last_fired=dict(last_fired or {}))
-        self._smart: _SmartSlot | None = None
+        self.memory = Memory(last_fired=dict(last_fired or {}))
+        self._smart: SmartSlot | None = None
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -241,7 +208,7 @@ class Orchestrator:
             return SmartSyncResult(**{**last.__dict__, "reused": True})
         if self._smart is None:
             future: asyncio.Future[SmartSyncResult] = asyncio.get_running_loop().create_future()
-            self._smart = _SmartSlot(future, now)
+            self._smart = SmartSlot(future, now)
             self._events.emit("smart_sync_requested", now, session=session_id)
             self._dispatch()
         else:
@@ -441,16 +408,10 @@ class Orchestrator:
     ) -> SyncRun:
         """Run a sync under the watchdog: past ``max_run_time`` it is cancelled and failed."""
         type = request.type
-        work = asyncio.ensure_future(start())
         limit = self.config.max_run_time_by_type.get(type, self.config.max_run_time)
-        timer = asyncio.ensure_future(self._clock.sleep(limit.total_seconds()))
-        await asyncio.wait({work, timer}, return_when=asyncio.FIRST_COMPLETED)
-        timer.cancel()
-        if work.done():
-            return work.result()
-        work.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await work
+        finished = await within(self._clock, limit, start())
+        if finished is not None:
+            return finished
         self._events.emit(
             "sync_watchdog", self._clock.now(), type=type, limit_s=int(limit.total_seconds())
         )

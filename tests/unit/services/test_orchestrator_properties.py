@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from erpsync.domain.runs import Checkpoint, RunStatus, SyncCounts, SyncRun
 from erpsync.domain.types import SyncMode, SyncType
 from erpsync.services.events import EventBus
-from erpsync.services.orchestrator import SMART_TRIGGER, Orchestrator
+from erpsync.services.orchestrator import Orchestrator
 from erpsync.services.orchestrator_config import OrchestratorConfig
+from erpsync.services.orchestrator_state import SMART_TRIGGER
 from erpsync.testing import FakeClock, InMemoryRunStore, InMemoryScheduleStore
 from tests.unit.services.conftest import T0
 
