@@ -74,5 +74,10 @@ class SyncRun:
             return None
         return (self.finished_at - self.started_at).total_seconds()
 
+    def continues_as(self, mode: SyncMode) -> bool:
+        """Whether this unfinished run goes on when a sync of ``mode`` is asked for: a full
+        run covers an incremental request; an incremental one gives way to a full request."""
+        return self.status.resumable and (self.mode == SyncMode.FULL or self.mode == mode)
+
     def with_checkpoint(self, checkpoint: Checkpoint) -> SyncRun:
         return replace(self, checkpoint=checkpoint)

@@ -363,14 +363,15 @@ class Orchestrator:
     def _start(self, request: SyncRequest, now: datetime) -> None:
         running = Running(request, now)
         self.running = running
-        resumable = self._runs.resumable_run(request.type) if not running.smart else None
+        pending = None if running.smart else self._runs.resumable_run(request.type)
+        resumes = pending if pending is not None and pending.continues_as(request.mode) else None
         self._events.emit(
-            "sync_resumed" if resumable else "sync_started",
+            "sync_resumed" if resumes else "sync_started",
             now,
             type=request.type,
-            mode=request.mode,
+            mode=resumes.mode if resumes else request.mode,
             trigger=request.trigger,
-            from_page=resumable.checkpoint.pages if resumable else None,
+            from_page=resumes.checkpoint.pages if resumes else None,
         )
         running.task = asyncio.create_task(self._execute(running), name=f"sync-{request.type}")
 

@@ -180,7 +180,7 @@ class SyncRunner:
     ) -> SyncRun:
         pending = await asyncio.to_thread(self._runs.resumable_run, type) if resume else None
         if pending is not None:
-            if pending.mode == SyncMode.FULL or pending.mode == mode:
+            if pending.continues_as(mode):
                 return await asyncio.to_thread(self._runs.reopen_run, pending.id)
             await asyncio.to_thread(
                 self._runs.finish_run,
