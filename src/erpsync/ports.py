@@ -266,12 +266,22 @@ class LeaseStore(Protocol):
     """The one orchestrator role of a deployment, shared through the database."""
 
     def acquire(
-        self, holder: str, now: datetime, ttl: timedelta, *, take_over: bool = False
+        self,
+        holder: str,
+        now: datetime,
+        ttl: timedelta,
+        *,
+        take_over: bool = False,
+        fresh_start_after: timedelta | None = None,
     ) -> Lease | None:
         """Take or renew the role: granted when nobody holds it, when ``holder`` already does
         (the expiry moves on), when the current lease has expired, or with ``take_over`` (the
         caller knows the holder is dead). A new holder gets the next epoch. ``None`` when
-        another holder's lease is still valid."""
+        another holder's lease is still valid.
+
+        The anchor is kept while the role passes from holder to holder; when it has been
+        vacant for ``fresh_start_after`` or more, the deployment starts afresh: the anchor
+        becomes ``now``."""
 
     def current(self) -> Lease | None: ...
 

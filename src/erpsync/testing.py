@@ -233,15 +233,24 @@ class InMemoryLeaseStore:
         self.lease: Lease | None = None
 
     def acquire(
-        self, holder: str, now: datetime, ttl: timedelta, *, take_over: bool = False
+        self,
+        holder: str,
+        now: datetime,
+        ttl: timedelta,
+        *,
+        take_over: bool = False,
+        fresh_start_after: timedelta | None = None,
     ) -> Lease | None:
         lease = self.lease
         if lease is None:
             self.lease = Lease(holder, 1, now + ttl, now)
-        elif lease.holder == holder and lease.expires_at > now:
-            self.lease = replace(lease, expires_at=now + ttl)
+            return self.lease
+        fresh = fresh_start_after is not None and now - lease.expires_at >= fresh_start_after
+        anchor = now if fresh else lease.anchor
+        if lease.holder == holder and lease.expires_at > now:
+            self.lease = replace(lease, expires_at=now + ttl, anchor=anchor)
         elif lease.expires_at <= now or take_over:
-            self.lease = Lease(holder, lease.epoch + 1, now + ttl, lease.anchor)
+            self.lease = Lease(holder, lease.epoch + 1, now + ttl, anchor)
         else:
             return None
         return self.lease

@@ -73,6 +73,27 @@ def test_release_lets_the_next_holder_in_at_once(cluster: Cluster) -> None:
     assert taken.epoch == 2
 
 
+def test_a_role_vacant_long_enough_starts_the_deployment_afresh(cluster: Cluster) -> None:
+    leases = cluster.leases
+    leases.acquire("a", NOW, TTL)
+    leases.release("a", 1, NOW + timedelta(minutes=1))
+    soon = leases.acquire(
+        "b", NOW + timedelta(minutes=5), TTL, fresh_start_after=timedelta(minutes=10)
+    )
+    assert soon is not None
+    assert soon.anchor == NOW, "a hand-over keeps the grids"
+    leases.release("b", 2, NOW + timedelta(minutes=6))
+    later = NOW + timedelta(hours=2)
+    fresh = leases.acquire("a", later, TTL, fresh_start_after=timedelta(minutes=10))
+    assert fresh is not None
+    assert fresh.anchor == later
+    renewed = leases.acquire(
+        "a", later + timedelta(seconds=5), TTL, fresh_start_after=timedelta(minutes=10)
+    )
+    assert renewed is not None
+    assert renewed.anchor == later
+
+
 def test_take_over_replaces_a_holder_known_to_be_dead(cluster: Cluster) -> None:
     cluster.leases.acquire("a", NOW, TTL)
     taken = cluster.leases.acquire("b", NOW, TTL, take_over=True)

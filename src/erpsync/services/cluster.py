@@ -61,6 +61,9 @@ class NodeTimings:
     tick_s: float = 0.1
     publish_every: timedelta = timedelta(seconds=2)
     publish_gap: timedelta = timedelta(milliseconds=300)
+    #: A role left vacant this long means the service stopped, not a hand-over: the next
+    #: holder starts the schedule's grids afresh (T is then), as after a first start.
+    fresh_start_after: timedelta = timedelta(minutes=10)
     keep_answers: timedelta = timedelta(hours=1)
 
 
@@ -156,14 +159,24 @@ class ClusterNode:
             current is not None and current.holder != self.name and holder_is_dead(current.holder)
         )
         lease = await asyncio.to_thread(
-            self._leases.acquire, self.name, now, self.timings.lease_ttl, take_over=take_over
+            self._leases.acquire,
+            self.name,
+            now,
+            self.timings.lease_ttl,
+            take_over=take_over,
+            fresh_start_after=self.timings.fresh_start_after,
         )
         if lease is None:
             if self.local is not None:
                 await self._step_down("another process holds the role")
             return False
         held = self._lease
-        if self.local is not None and held is not None and lease.epoch == held.epoch + 1:
+        if (
+            self.local is not None
+            and held is not None
+            and lease.epoch == held.epoch + 1
+            and lease.anchor == held.anchor
+        ):
             # Our lease lapsed and we took it back with nobody in between: same orchestrator,
             # new fence.
             self._fence(self.name, lease.epoch)
@@ -178,7 +191,11 @@ class ClusterNode:
         if self.local is not None:
             await self._step_down("epoch changed")
         previous = await asyncio.to_thread(self._live.read)
-        last_fired = {} if previous is None else LiveState.from_json(previous[0]).last_fired
+        last_fired = {}
+        if previous is not None:
+            state = LiveState.from_json(previous[0])
+            if state.anchor == lease.anchor:  # the same grids: do not fire their ticks again
+                last_fired = state.last_fired
         self._fence(self.name, lease.epoch)
         orchestrator = self._build(lease.anchor, last_fired)
         self._lease = lease

@@ -229,3 +229,22 @@ async def test_a_command_that_fails_on_the_holder_fails_for_the_sender(
     with pytest.raises(ErpSyncError, match="could not request"):
         await call
     await a.stop()
+
+
+async def test_after_a_long_stop_the_next_holder_starts_the_grids_afresh(
+    deployment: Deployment,
+) -> None:
+    a, b = deployment.a, deployment.b
+    clock = deployment.world.clock
+    await a.tick()
+    await clock.advance(60)
+    await a.tick()
+    first_anchor = a.orchestrator.schedule.anchor  # type: ignore[union-attr]
+    await a.stop()
+    await clock.advance(3 * 3600)  # the service stayed down for three hours
+    await b.tick()
+    assert b.orchestrator is not None
+    assert b.orchestrator.schedule.anchor == clock.now() != first_anchor
+    fired = {t: at for t, at in b.orchestrator.memory.last_fired.items() if at is not None}
+    assert fired == {SyncType.ORDERS: clock.now()}, "T is now: orders at T+0, the rest later"
+    await b.stop()

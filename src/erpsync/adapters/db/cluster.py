@@ -41,7 +41,13 @@ class SqlLeaseStore:
         return conn.execute(query).first()
 
     def acquire(
-        self, holder: str, now: datetime, ttl: timedelta, *, take_over: bool = False
+        self,
+        holder: str,
+        now: datetime,
+        ttl: timedelta,
+        *,
+        take_over: bool = False,
+        fresh_start_after: timedelta | None = None,
     ) -> Lease | None:
         expires = now + ttl
         with self._engine.begin() as conn:
@@ -60,12 +66,15 @@ class SqlLeaseStore:
                 epoch = row.epoch + 1
             else:
                 return None
+            anchor = row.anchor
+            if fresh_start_after is not None and now - row.expires_at >= fresh_start_after:
+                anchor = now
             conn.execute(
                 update(leases)
                 .where(leases.c.name == ROLE)
-                .values(holder=holder, epoch=epoch, expires_at=expires)
+                .values(holder=holder, epoch=epoch, expires_at=expires, anchor=anchor)
             )
-            return Lease(holder, epoch, expires, row.anchor)
+            return Lease(holder, epoch, expires, anchor)
 
     def current(self) -> Lease | None:
         with self._engine.connect() as conn:
