@@ -143,7 +143,11 @@ class ClusterNode:
         """One round: keep (or seek) the role; as holder, run commands and publish state."""
         now = self._clock.now()
         if self._next_campaign is None or now >= self._next_campaign:
-            await self.campaign()
+            try:
+                await self.campaign()
+            except Exception:
+                await self._let_go_before_expiry(now)
+                raise
         if self.local is not None:
             await self._serve_commands()
             await self._publish(now)
@@ -205,13 +209,23 @@ class ClusterNode:
         await orchestrator.start()
         await self._publish(self._clock.now(), force=True)
 
-    async def _step_down(self, reason: str, *, release: bool = False) -> None:
+    async def _let_go_before_expiry(self, now: datetime) -> None:
+        """When the role cannot be renewed (the database is unreachable), stop talking to the
+        ERP before the lease runs out and another process may take the role over."""
+        lease = self._lease
+        held = self.local is not None and lease is not None
+        if held and lease is not None and now >= lease.expires_at - self.timings.renew_every:
+            await self._step_down("the role could not be renewed", grace_s=0)
+
+    async def _step_down(
+        self, reason: str, *, release: bool = False, grace_s: float = 10.0
+    ) -> None:
         local, lease = self.local, self._lease
         self.local = None
         self._executor = None
         if local is not None:
             self._events.emit("role_released", self._clock.now(), node=self.name, reason=reason)
-            await local.orchestrator.stop()
+            await local.orchestrator.stop(grace_s=grace_s)
         if release and lease is not None and lease.holder == self.name:
             await asyncio.to_thread(self._leases.release, self.name, lease.epoch, self._clock.now())
         self._lease = None

@@ -20,6 +20,9 @@ async def within(clock: Clock, limit: timedelta, work: Awaitable[T]) -> T | None
     timer = asyncio.ensure_future(clock.sleep(limit.total_seconds()))
     try:
         await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()  # whoever cancels us cancels the work too
+        raise
     finally:
         timer.cancel()
     if task.done():

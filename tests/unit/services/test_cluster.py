@@ -248,3 +248,39 @@ async def test_after_a_long_stop_the_next_holder_starts_the_grids_afresh(
     fired = {t: at for t, at in b.orchestrator.memory.last_fired.items() if at is not None}
     assert fired == {SyncType.ORDERS: clock.now()}, "T is now: orders at T+0, the rest later"
     await b.stop()
+
+
+class UnreachableLeases:
+    """The lease table after the database went away: every call fails."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.down = False
+
+    def __getattr__(self, name: str) -> object:
+        if self.down:
+            raise ConnectionError("database unreachable")
+        return getattr(self.inner, name)
+
+
+async def test_a_holder_that_cannot_renew_stops_before_its_lease_runs_out(
+    deployment: Deployment,
+) -> None:
+    a = deployment.a
+    clock = deployment.world.clock
+    leases = UnreachableLeases(deployment.leases)
+    a._leases = leases  # type: ignore[assignment]
+    await a.tick()
+    assert a.leader
+    leases.down = True
+    await clock.advance(5)
+    with pytest.raises(ConnectionError):
+        await a.tick()
+    assert a.leader, "one missed renewal is no reason to stop"
+    await clock.advance(5)
+    with pytest.raises(ConnectionError):
+        await a.tick()
+    assert not a.leader
+    lease = deployment.leases.current()
+    assert lease is not None
+    assert clock.now() < lease.expires_at, "it stopped before anyone else could take over"
