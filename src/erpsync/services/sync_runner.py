@@ -21,6 +21,7 @@ from erpsync.domain.records import (
 )
 from erpsync.domain.runs import Checkpoint, RunStatus, SyncCounts, SyncRun
 from erpsync.domain.types import SyncMode, SyncType
+from erpsync.errors import ErpProtocolError
 from erpsync.ports import (
     Clock,
     ErpSource,
@@ -211,10 +212,16 @@ class SyncRunner:
     ) -> SyncRun:
         full = run.mode == SyncMode.FULL
         checkpoint = run.checkpoint
-        page = await self._fetch(spec, run, checkpoint.cursor)
+        asked = checkpoint.cursor
+        page = await self._fetch(spec, run, asked)
         ahead: asyncio.Future[SourcePage] | None = None
         try:
             while True:
+                if page.next_cursor is not None and page.next_cursor == asked:
+                    raise ErpProtocolError(
+                        f"the ERP answered cursor {asked!r} with the same cursor: "
+                        "paging would never end"
+                    )
                 # The next page is fetched while this one is written, unless the run is about
                 # to give way: then the page in flight is the last one this run writes.
                 if page.next_cursor is not None and not should_yield():
@@ -230,6 +237,7 @@ class SyncRunner:
                     return await asyncio.to_thread(
                         self._runs.finish_run, run.id, RunStatus.INTERRUPTED, finished_at=None
                     )
+                asked = page.next_cursor
                 page, ahead = await ahead, None
         finally:
             if ahead is not None:
