@@ -85,10 +85,13 @@ async def test_replicas_share_one_orchestrator_and_the_survivor_takes_over(
             assert opened.json()["syncsPaused"] is True
             status_a = (await a.get("/api/sync/status")).json()
             assert status_a["smartSync"]["activeSessions"] == 1, "a form on B pauses A's syncs"
+            assert status_a["orchestrator"]["holdsRole"] is True
 
             def b_sees_the_session() -> bool:
-                smart = httpx.get(f"{url_b}/api/sync/status", headers=headers).json()["smartSync"]
-                return bool(smart["activeSessions"] == 1)
+                status = httpx.get(f"{url_b}/api/sync/status", headers=headers).json()
+                role = status["orchestrator"]
+                fresh = role["holdsRole"] is False and role["stateAgeS"] is not None
+                return bool(fresh and status["smartSync"]["activeSessions"] == 1)
 
             await asyncio.to_thread(wait_for, b_sees_the_session, "B shows the holder's state")
             closed = await a.post("/api/customers/resume-syncs", json={"session_id": "tab-b-0001"})

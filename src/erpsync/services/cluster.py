@@ -116,6 +116,18 @@ class ClusterNode:
     async def live_state(self) -> LiveState:
         return await self.control.live_state()
 
+    def role(self, now: datetime) -> dict[str, object]:
+        """This process's part: whether it holds the orchestrator role and, if not, how old
+        the holder's last published state is (a stale one means the holder is gone)."""
+        seen = self._seen_publication
+        return {
+            "node": self.name,
+            "holdsRole": self.leader,
+            "stateAgeS": None
+            if self.leader or seen is None
+            else round((now - seen).total_seconds(), 3),
+        }
+
     # -- life cycle -------------------------------------------------------------------------
 
     async def start(self) -> None:

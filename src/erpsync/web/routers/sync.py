@@ -37,7 +37,8 @@ async def status(services: ServicesDep, control: ControlDep) -> dict[str, Any]:
 
     live = await control.live_state()
     runs = await asyncio.to_thread(history)
-    return sync_status(live, runs, services.clock.now())
+    now = services.clock.now()
+    return {**sync_status(live, runs, now), "orchestrator": services.node.role(now)}
 
 
 @router.get("/runs")
