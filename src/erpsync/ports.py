@@ -312,6 +312,12 @@ class CommandQueue(Protocol):
     def purge(self, before: datetime) -> int:
         """Forget answered commands older than ``before``; return how many."""
 
+    async def wait_for_work(self, timeout_s: float) -> None:
+        """Return when a command may have arrived, or after ``timeout_s`` at the latest (a
+        store that cannot tell simply waits). Callers check :meth:`pending` either way."""
+
+    async def aclose(self) -> None: ...
+
 
 class LiveStateStore(Protocol):
     """The copy of the orchestrator's live state that the holder publishes for every replica."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import json
@@ -269,11 +270,21 @@ class InMemoryCommandQueue:
     def __init__(self) -> None:
         self._commands: dict[int, tuple[Command, dict[str, Any] | None, datetime | None]] = {}
         self._ids = itertools.count(1)
+        self._arrived = asyncio.Event()
 
     def submit(self, kind: str, payload: dict[str, Any], now: datetime) -> int:
         command = Command(next(self._ids), kind, json.loads(json.dumps(payload)))
         self._commands[command.id] = (command, None, None)
+        self._arrived.set()
         return command.id
+
+    async def wait_for_work(self, timeout_s: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._arrived.wait(), timeout_s)
+        self._arrived.clear()
+
+    async def aclose(self) -> None:
+        return None
 
     def pending(self, limit: int = 100) -> list[Command]:
         waiting = [c for c, _, answered in self._commands.values() if answered is None]

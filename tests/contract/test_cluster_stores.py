@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -143,3 +145,22 @@ def test_a_fenced_page_write_fails_once_another_process_holds_the_role(
     leases.acquire("b", NOW + timedelta(seconds=30), TTL)
     with pytest.raises(StaleLeaderError):
         mirror.write_page(spec, run.id, [], build, mark_seen=True)
+
+
+async def test_a_new_command_is_heard_at_once_where_the_store_can_tell(
+    cluster: Cluster,
+) -> None:
+    queue = cluster.commands
+    try:
+        await queue.wait_for_work(0.01)  # starts listening where the store can
+        waiting = asyncio.ensure_future(queue.wait_for_work(5.0))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        await asyncio.to_thread(queue.submit, "request", {"type": "orders"}, NOW)
+        if isinstance(queue, SqlCommandQueue) and not queue.announces:
+            waiting.cancel()
+            return  # SQLite: the holder looks on its own every tick
+        await asyncio.wait_for(waiting, 2.0)
+        assert time.monotonic() - started < 1.0
+    finally:
+        await queue.aclose()

@@ -142,10 +142,14 @@ class ClusterNode:
         for task in list(self._in_flight.values()):
             task.cancel()
         await self._step_down("shutdown", release=True)
+        await self._commands.aclose()
 
     async def _run(self) -> None:
         while True:
-            await self._clock.sleep(self.timings.tick_s)
+            if self.local is not None:
+                await self._commands.wait_for_work(self.timings.tick_s)
+            else:
+                await self._clock.sleep(self.timings.tick_s)
             try:
                 await self.tick()
             except Exception:

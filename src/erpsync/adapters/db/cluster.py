@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -14,7 +18,11 @@ from erpsync.adapters.db.tables import commands, leases, live_state
 from erpsync.errors import ErpSyncError
 from erpsync.ports import Command, Lease
 
+log = logging.getLogger(__name__)
+
 ROLE = "orchestrator"
+#: The PostgreSQL channel on which new commands are announced.
+CHANNEL = "erpsync_commands"
 
 
 class StaleLeaderError(ErpSyncError):
@@ -116,8 +124,15 @@ class FencedWrite:
 
 
 class SqlCommandQueue:
+    """:class:`~erpsync.ports.CommandQueue` on a table. On PostgreSQL a new command is also
+    announced with ``NOTIFY``, so the holder of the role hears of it at once instead of at its
+    next look; elsewhere the holder looks every ``timeout_s``."""
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+        self.announces = self._postgres
+        self._listener: psycopg.AsyncConnection[Any] | None = None
 
     def submit(self, kind: str, payload: dict[str, Any], now: datetime) -> int:
         with self._engine.begin() as conn:
@@ -126,7 +141,37 @@ class SqlCommandQueue:
                 .values(kind=kind, payload=json.dumps(payload), created_at=now)
                 .returning(commands.c.id)
             ).scalar_one()
+            if self._postgres:
+                conn.exec_driver_sql(f"NOTIFY {CHANNEL}")
         return command_id
+
+    async def wait_for_work(self, timeout_s: float) -> None:
+        if not self._postgres:
+            await asyncio.sleep(timeout_s)
+            return
+        try:
+            listener = await self._listen()
+            async for _ in listener.notifies(timeout=timeout_s, stop_after=1):
+                pass
+        except psycopg.Error:
+            log.warning("action=command_listener_lost; polling until it is back")
+            await self.aclose()
+            await asyncio.sleep(timeout_s)
+
+    async def _listen(self) -> psycopg.AsyncConnection[Any]:
+        if self._listener is None or self._listener.closed:
+            url = self._engine.url.set(drivername="postgresql")
+            self._listener = await psycopg.AsyncConnection.connect(
+                url.render_as_string(hide_password=False), autocommit=True
+            )
+            await self._listener.execute(f"LISTEN {CHANNEL}")
+        return self._listener
+
+    async def aclose(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(psycopg.Error):
+                await listener.close()
 
     def pending(self, limit: int = 100) -> list[Command]:
         query = (
