@@ -307,3 +307,22 @@ class TestOrderForm:
         assert [e.fields["reason"] for e in preempted] == ["paused for order form"]
         assert SyncType.PRODUCTS in orch.queue
         assert not orch.eligible(SyncType.PRODUCTS)
+
+
+async def test_a_restart_remembers_recent_full_syncs_so_it_does_not_redo_them(
+    world: World,
+) -> None:
+    runs = world.runs
+    done = runs.start_run(
+        SyncType.PRICES,
+        SyncMode.FULL,
+        trigger="schedule",
+        since=None,
+        started_at=world.clock.now(),
+    )
+    runs.finish_run(done.id, RunStatus.COMPLETED, finished_at=world.clock.now())
+    orch = world.orchestrator
+    await orch.start()
+    assert orch.memory.last_full == {SyncType.PRICES: world.clock.now()}
+    assert orch._scheduled_mode(SyncType.PRICES, world.clock.now()) == SyncMode.INCREMENTAL
+    assert orch._scheduled_mode(SyncType.ORDERS, world.clock.now()) == SyncMode.FULL
