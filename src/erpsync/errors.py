@@ -17,10 +17,6 @@ class ErpProtocolError(ErpSyncError):
     """The ERP answered with something that does not follow the source contract."""
 
 
-class SyncInterruptedError(ErpSyncError):
-    """A sync stopped on purpose at a page boundary (preemption or shutdown)."""
-
-
 class UnknownSyncTypeError(ErpSyncError, LookupError):
     """No sync type has this name."""
 

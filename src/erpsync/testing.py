@@ -43,10 +43,6 @@ class FakeClock:
     def sleepers(self) -> int:
         return sum(1 for *_, f in self._sleepers if not f.done())
 
-    def next_wakeup(self) -> datetime | None:
-        live = [d for d, _, f in self._sleepers if not f.done()]
-        return min(live) if live else None
-
     async def advance(self, seconds: float = 0, *, to: datetime | None = None) -> None:
         """Move time forward, waking each sleeper in deadline order at its own deadline."""
         target = to if to is not None else self._now + timedelta(seconds=seconds)

@@ -85,7 +85,3 @@ class EventBus:
             yield queue
         finally:
             self._subscribers.discard(queue)
-
-    @property
-    def subscribers(self) -> int:
-        return len(self._subscribers)

@@ -86,7 +86,7 @@ class KeyList:
     def __init__(self, engine: Engine) -> None:
         self._sqlite = engine.dialect.name == "sqlite"
 
-    def where(self, column: str, *, driver: bool = True) -> str:
+    def where(self, column: str) -> str:
         """The condition, in the driver's own parameter style."""
         if self._sqlite:
             return f"{column} IN (SELECT value FROM json_each({self.placeholder}))"

@@ -40,7 +40,7 @@ _CHECKPOINT_COLUMNS = (
 )
 #: The columns after a record's own fields, in table order.
 _ROW_TAIL = ("row_hash", "seen_run", "synced_at", "deleted_at")
-_BOOKKEEPING = ("row_hash", "seen_run", "synced_at", "deleted_at", "search_text")
+_BOOKKEEPING = (*_ROW_TAIL, "search_text")
 
 
 class SqlMirrorStore:
@@ -68,12 +68,12 @@ class SqlMirrorStore:
         self._keys = KeyList(engine)
         self._existing = {
             name: f"SELECT {_primary_key(table)}, row_hash, deleted_at FROM {name} "
-            f"WHERE {self._keys.where(_primary_key(table), driver=True)}"
+            f"WHERE {self._keys.where(_primary_key(table))}"
             for name, table in mirror_tables.items()
         }
         self._mark_seen = {
             name: f"UPDATE {name} SET seen_run = {self._keys.placeholder} "
-            f"WHERE {self._keys.where(_primary_key(table), driver=True)} "
+            f"WHERE {self._keys.where(_primary_key(table))} "
             f"RETURNING {_primary_key(table)}, row_hash, deleted_at"
             for name, table in mirror_tables.items()
         }
