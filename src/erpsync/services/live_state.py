@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from erpsync.domain.sessions import may_start
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
 from erpsync.services.answers import SmartSyncResult
 
@@ -57,7 +58,7 @@ class LiveState:
         return self.sessions > 0
 
     def eligible(self, type: SyncType) -> bool:
-        return type == SyncType.CUSTOMERS or not self.paused
+        return may_start(type, forms_open=self.paused)
 
     def queued(self, type: SyncType) -> bool:
         return any(q.type == type for q in self.queue)

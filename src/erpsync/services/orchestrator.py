@@ -16,7 +16,7 @@ from datetime import datetime
 from erpsync.domain.queue import EnqueueOutcome, SyncQueue, SyncRequest
 from erpsync.domain.runs import RunStatus, SyncRun
 from erpsync.domain.schedule import Schedule, validate_entry
-from erpsync.domain.sessions import FormSessions
+from erpsync.domain.sessions import FormSessions, may_start, wait_reason
 from erpsync.domain.types import DEFAULT_SCHEDULE, SyncMode, SyncType, TypeSchedule
 from erpsync.ports import Clock, RunStore, ScheduleStore
 from erpsync.services.answers import RequestAnswer, RequestOutcome, SmartSyncResult
@@ -266,19 +266,20 @@ class Orchestrator:
 
     def eligible(self, type: SyncType) -> bool:
         """The pause gate: while an order form is open only ``customers`` may start."""
-        return type == SyncType.CUSTOMERS or not self.sessions.paused
+        return may_start(type, forms_open=self.sessions.paused)
 
     def _startable(self) -> bool:
         return (self._smart is not None and not self._smart.started) or (
             self.queue.peek_next(self.eligible) is not None
         )
 
-    def _wait_reason(self, type: SyncType) -> str | None:
-        if not self.eligible(type):
-            return "paused: order form open"
-        if self.running is not None:
-            return f"waiting for {self.running.request.type.value}"
-        return None
+    def _wait_reason(self, type: SyncType) -> str:
+        running = self.running
+        return wait_reason(
+            type,
+            forms_open=self.sessions.paused,
+            running=None if running is None else running.request.type,
+        )
 
     def _should_yield(self, running: Running) -> bool:
         if running.yield_reason is None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from erpsync.domain.health import OverallHealth, RunOutcome, TypeHealth, overall_health
 from erpsync.domain.runs import RunStatus, SyncRun
+from erpsync.domain.sessions import wait_reason
 from erpsync.domain.types import SyncMode, SyncType
 from erpsync.services.live_state import LiveState
 
@@ -160,12 +161,11 @@ class StatusReader:
         live = self._live
         entries = []
         for position, request in enumerate(live.queue, start=1):
-            if not live.eligible(request.type):
-                reason = "paused: an order form is open"
-            elif live.running is not None:
-                reason = f"waiting for {live.running.type.value} to finish"
-            else:
-                reason = "starting"
+            reason = wait_reason(
+                request.type,
+                forms_open=live.paused,
+                running=None if live.running is None else live.running.type,
+            )
             entries.append(
                 {
                     "position": position,
