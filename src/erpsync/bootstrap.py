@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import httpx
 from sqlalchemy import Engine
 
 from erpsync.adapters.clock import SystemClock
@@ -26,6 +27,7 @@ from erpsync.adapters.erp_http import HttpErpSource, RetryPolicy
 from erpsync.auth.passwords import Passwords
 from erpsync.demo_erp import DemoErpConfig, LatencyProfile, demo_erp_server
 from erpsync.domain.types import SyncType
+from erpsync.errors import ConfigurationError
 from erpsync.ports import Clock, ErpSource
 from erpsync.services.accounts import Accounts
 from erpsync.services.cluster import ClusterNode, NodeTimings
@@ -79,15 +81,20 @@ def orchestrator_config(settings: Settings) -> OrchestratorConfig:
     )
 
 
-async def _listening(host: str, port: int) -> bool:
+async def _running_demo_erp(url: str) -> bool:
+    """Whether a demo ERP already answers at ``url``.
+
+    Raises:
+        ConfigurationError: something else holds its port.
+    """
     try:
-        _, writer = await asyncio.open_connection(host, port)
-    except OSError:
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            answer = await client.get(f"{url}/health")
+    except httpx.TransportError:
         return False
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-    return True
+    if answer.status_code == 200 and answer.json() == {"status": "ok"}:
+        return True
+    raise ConfigurationError(f"{url} is taken by something that is not the demo ERP")
 
 
 async def start_demo_erp(settings: Settings, stack: AsyncExitStack) -> None:
@@ -96,7 +103,7 @@ async def start_demo_erp(settings: Settings, stack: AsyncExitStack) -> None:
     When something already listens there (``erpsync serve`` running beside ``erpsync sync``),
     that demo ERP is used: two would be two different ERPs.
     """
-    if await _listening(settings.demo_erp_host, settings.demo_erp_port):
+    if await _running_demo_erp(settings.effective_erp_url):
         log.info("action=demo_erp_reused url=%s", settings.effective_erp_url)
         return
     server = demo_erp_server(

@@ -98,7 +98,11 @@ def sync(
         raise typer.Exit(2) from None
     _logging(settings)
     mode = SyncMode.FULL if full else SyncMode.INCREMENTAL
-    ok = asyncio.run(_sync_once(settings, sync_type, mode))
+    try:
+        ok = asyncio.run(_sync_once(settings, sync_type, mode))
+    except ErpSyncError as exc:
+        console.print(f"[red]erpsync: {exc}[/red]")
+        raise typer.Exit(1) from None
     raise typer.Exit(0 if ok else 1)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -57,3 +59,17 @@ def test_an_unknown_type_and_a_bad_setting_are_refused_clearly(
     assert bad.exit_code == 2
     assert "safety_timeout_s" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_a_demo_erp_port_taken_by_something_else_is_named(environment: Path) -> None:
+    async def not_an_erp(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": b"no"})
+
+    port = int(os.environ["ERPSYNC_DEMO_ERP_PORT"])
+    with serve_in_thread(not_an_erp, port=port):
+        result = CliRunner().invoke(app, ["sync", "prices"])
+    assert result.exit_code == 1
+    assert "is taken by something that is not the demo ERP" in result.output

@@ -137,7 +137,7 @@ class CommandExecutor:
                 except InvalidScheduleError as exc:
                     return {"invalid": str(exc)}
                 return {"changed": True}
-        return {"unknown": command.kind}
+        return {"error": f"unknown command {command.kind!r}"}
 
 
 class RemoteControl:

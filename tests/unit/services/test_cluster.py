@@ -228,6 +228,13 @@ async def test_a_command_that_fails_on_the_holder_fails_for_the_sender(
             break
     with pytest.raises(ErpSyncError, match="could not request"):
         await call
+    unknown = asyncio.ensure_future(b.remote._call("reboot", {}))
+    for _ in range(50):
+        await deployment.serve(a)
+        if unknown.done():
+            break
+    with pytest.raises(ErpSyncError, match="unknown command 'reboot'"):
+        await unknown
     await a.stop()
 
 
