@@ -3,30 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Awaitable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from erpsync.domain.catalog import SPECS
 from erpsync.domain.schedule import InvalidScheduleError
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
 from erpsync.errors import ErpSyncError
 from erpsync.services.answers import RequestOutcome
-from erpsync.services.cluster import ClusterNode, NodeTimings
-from erpsync.services.control import RemoteControl
+from erpsync.services.cluster import ClusterNode, NodeTimings, holder_is_dead, process_name
+from erpsync.services.control import OrchestratorUnavailableError, RemoteControl
 from erpsync.services.events import EventBus
 from erpsync.services.orchestrator import Orchestrator
 from erpsync.services.orchestrator_config import OrchestratorConfig
 from erpsync.services.sync_runner import SyncRunner
 from erpsync.testing import (
+    FakeClock,
     InMemoryCommandQueue,
     InMemoryLeaseStore,
     InMemoryLiveStateStore,
     InMemoryScheduleStore,
 )
+from erpsync.web.errors import install_error_handlers
 from tests.unit.services.conftest import PAGE_SIZE, World
 
 T = TypeVar("T")
@@ -291,3 +296,39 @@ async def test_a_holder_that_cannot_renew_stops_before_its_lease_runs_out(
     lease = deployment.leases.current()
     assert lease is not None
     assert clock.now() < lease.expires_at, "it stopped before anyone else could take over"
+
+
+def test_a_holder_is_dead_only_when_its_process_is_gone_from_this_host() -> None:
+    here = socket.gethostname()
+    assert not holder_is_dead(process_name()), "this very process"
+    assert holder_is_dead(f"{here}:{2**22 + 12345}:abcd1234"), "no such pid"
+    assert not holder_is_dead(f"{here}:1:abcd1234"), "pid 1 lives"
+    assert not holder_is_dead("another-host:12345:abcd1234"), "cannot tell: wait for the lease"
+    assert not holder_is_dead("garbage")
+
+
+async def test_a_command_nobody_answers_gives_up_with_a_clear_error() -> None:
+    clock = FakeClock()
+    remote = RemoteControl(
+        InMemoryCommandQueue(), InMemoryLiveStateStore(), clock, poll_s=0.001, timeout_s=0.01
+    )
+    with pytest.raises(OrchestratorUnavailableError, match="did not answer request"):
+        await remote.request(SyncType.ORDERS, SyncMode.FULL)
+    with pytest.raises(OrchestratorUnavailableError, match="no orchestrator has published"):
+        await remote.live_state()
+
+
+async def test_an_unavailable_orchestrator_is_a_503_with_its_reason() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/status")
+    async def status() -> None:
+        raise OrchestratorUnavailableError("the orchestrator did not answer request within 30 s")
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://erpsync"
+    ) as client:
+        answer = await client.get("/status")
+    assert answer.status_code == 503
+    assert answer.json() == {"error": "the orchestrator did not answer request within 30 s"}
