@@ -90,6 +90,16 @@ class Deployment:
         for node in nodes:
             await node.tick()
 
+    async def answered(self, holder: ClusterNode, call: Awaitable[T]) -> T:
+        """Let ``holder`` serve until the command sent by ``call`` has its answer."""
+        task = asyncio.ensure_future(call)
+        for _ in range(200):
+            if task.done():
+                return task.result()
+            await self.serve(holder)
+            await asyncio.sleep(0.001)
+        raise AssertionError("the holder never answered")
+
 
 @pytest.fixture
 async def deployment(world: World) -> Deployment:
@@ -114,18 +124,9 @@ async def test_commands_sent_to_a_follower_run_on_the_holder(deployment: Deploym
     await a.tick()
     await b.tick()
 
-    async def serve_until(call: Awaitable[T]) -> T:
-        task = asyncio.ensure_future(call)
-        for _ in range(200):
-            if task.done():
-                return task.result()
-            await deployment.serve(a)
-            await asyncio.sleep(0.001)
-        raise AssertionError("the holder never answered")
-
-    answer = await serve_until(b.control.request(SyncType.PRICES, SyncMode.FULL))
+    answer = await deployment.answered(a, b.control.request(SyncType.PRICES, SyncMode.FULL))
     assert answer.outcome in (RequestOutcome.STARTED, RequestOutcome.QUEUED)
-    result, forms = await serve_until(b.control.open_form("tab-remote-1"))
+    result, forms = await deployment.answered(a, b.control.open_form("tab-remote-1"))
     assert result.status == "completed"
     assert (forms.sessions, forms.paused) == (1, True)
     assert a.orchestrator is not None
@@ -133,13 +134,13 @@ async def test_commands_sent_to_a_follower_run_on_the_holder(deployment: Deploym
 
     invalid = TypeSchedule(SyncType.DDT, 4, timedelta(seconds=5), timedelta(0))
     with pytest.raises(InvalidScheduleError):
-        await serve_until(b.control.change_schedule(invalid))
+        await deployment.answered(a, b.control.change_schedule(invalid))
 
     await deployment.world.clock.advance(1)
     await deployment.serve(a)
     live = await b.live_state()
     assert live.sessions == 1
-    closed, forms = await serve_until(b.control.close_form("tab-remote-1"))
+    closed, forms = await deployment.answered(a, b.control.close_form("tab-remote-1"))
     assert closed
     assert forms.sessions == 0
 
@@ -195,11 +196,7 @@ async def test_the_demo_erp_is_reached_by_the_holder_only(
     a, b = deployment.a, deployment.b
     await a.tick()
     await b.tick()
-    task = asyncio.create_task(b.control.request_all(SyncMode.FULL))
-    for _ in range(100):
-        await deployment.serve(a)
-        if task.done():
-            break
+    await deployment.answered(a, b.control.request_all(SyncMode.FULL))
     await a.orchestrator.run_until_idle()  # type: ignore[union-attr]
     stats = (await world.demo.get("/admin/stats")).json()
     assert stats["overlaps"] == 0
@@ -226,20 +223,10 @@ async def test_a_command_that_fails_on_the_holder_fails_for_the_sender(
     a, b = deployment.a, deployment.b
     await a.tick()
     await b.tick()
-    call = asyncio.ensure_future(b.remote._call("request", {"type": "widgets"}))
-    for _ in range(50):
-        await deployment.serve(a)
-        if call.done():
-            break
     with pytest.raises(ErpSyncError, match="could not request"):
-        await call
-    unknown = asyncio.ensure_future(b.remote._call("reboot", {}))
-    for _ in range(50):
-        await deployment.serve(a)
-        if unknown.done():
-            break
+        await deployment.answered(a, b.remote._call("request", {"type": "widgets"}))
     with pytest.raises(ErpSyncError, match="unknown command 'reboot'"):
-        await unknown
+        await deployment.answered(a, b.remote._call("reboot", {}))
     await a.stop()
 
 
