@@ -2,8 +2,8 @@
 
 The demo ERP answers on its realistic latency profile over real HTTP on 127.0.0.1 (uvicorn in a
 thread of its own); erpsync mirrors it into a fresh SQLite database in a temporary folder. Two
-cases, timed from the smart-sync request (``open_form``) until a customer created in the ERP
-just before is in the mirror:
+cases, timed from the smart-sync request (the form's ``OpenForm`` command) until a customer
+created in the ERP just before is in the mirror:
 
     (a) idle: nothing else runs;
     (b) busy: a full products sync has started and fetched at least one page. The form opens
@@ -44,11 +44,12 @@ from erpsync.adapters.db.runs import SqlRunStore
 from erpsync.adapters.db.schedules import SqlScheduleStore
 from erpsync.adapters.erp_http import HttpErpSource
 from erpsync.demo_erp import DemoErpConfig, LatencyProfile, Volumes, create_demo_erp_app
+from erpsync.domain.answers import SmartSyncResult
 from erpsync.domain.catalog import SPECS
+from erpsync.domain.commands import CloseForm, OpenForm, RequestSync
 from erpsync.domain.runs import RunStatus
 from erpsync.domain.types import SyncMode, SyncType
-from erpsync.services.answers import SmartSyncResult
-from erpsync.services.events import Event, EventBus
+from erpsync.services.events import Event, EventAction, EventBus
 from erpsync.services.orchestrator import Orchestrator
 from erpsync.services.orchestrator_config import OrchestratorConfig
 from erpsync.services.sync_runner import SyncRunner
@@ -67,7 +68,7 @@ TARGET_RATIO = 10.0
 #: Upper bounds on the waits, so a broken build ends the bench instead of hanging it.
 SYNC_TIMEOUT_S = 300.0
 FIRST_PAGE_TIMEOUT_S = 60.0
-#: How long a customer may take to appear after ``open_form`` answered.
+#: How long a customer may take to appear after ``OpenForm`` was answered.
 SEARCHABLE_GRACE_S = 5.0
 
 DEFAULT_VOLUMES = Volumes()
@@ -159,10 +160,10 @@ async def full_customer_sync(
     orchestrator: Orchestrator, mirror: SqlMirrorStore, runs: SqlRunStore, expected: int
 ) -> float:
     started = time.perf_counter()
-    orchestrator.request(SyncType.CUSTOMERS, SyncMode.FULL, trigger="bench")
+    await orchestrator.handle(RequestSync(SyncType.CUSTOMERS, SyncMode.FULL))
     await asyncio.wait_for(orchestrator.run_until_idle(), SYNC_TIMEOUT_S)
     elapsed = time.perf_counter() - started
-    (run,) = runs.recent_runs(SyncType.CUSTOMERS, limit=1)
+    (run,) = runs.recent(SyncType.CUSTOMERS, limit=1)
     if run.status != RunStatus.COMPLETED:
         raise BenchError(f"the full customer sync ended {run.status.value}: {run.error}")
     held = mirror.count(CUSTOMERS)
@@ -176,7 +177,8 @@ async def time_until_searchable(
 ) -> tuple[float | None, SmartSyncResult]:
     """Open the form and wait until customer ``code`` is in the mirror."""
     started = time.perf_counter()
-    smart = await asyncio.wait_for(orchestrator.open_form(session), SYNC_TIMEOUT_S)
+    opened = await asyncio.wait_for(orchestrator.handle(OpenForm(session)), SYNC_TIMEOUT_S)
+    smart = opened.result
     deadline = time.perf_counter() + SEARCHABLE_GRACE_S
     while True:
         record = mirror.get(CUSTOMERS, code)
@@ -190,12 +192,13 @@ async def time_until_searchable(
 async def idle_case(
     orchestrator: Orchestrator, mirror: SqlMirrorStore, admin: httpx.AsyncClient
 ) -> CaseResult:
-    if orchestrator.running is not None:
-        raise BenchError(f"not idle: {orchestrator.running.request.type.value} is running")
+    running = orchestrator.snapshot().running
+    if running is not None:
+        raise BenchError(f"not idle: {running.type.value} is running")
     code = await create_customer(admin, "A")
     session = f"bench-idle-{uuid.uuid4().hex[:8]}"
     seconds, smart = await time_until_searchable(orchestrator, mirror, session, code)
-    orchestrator.close_form(session)
+    await orchestrator.handle(CloseForm(session))
     await asyncio.wait_for(orchestrator.run_until_idle(), SYNC_TIMEOUT_S)
     return CaseResult(seconds, smart)
 
@@ -207,12 +210,12 @@ async def first_products_page(feed: asyncio.Queue[Event]) -> int | None:
             event = await feed.get()
             if event.fields.get("type") != SyncType.PRODUCTS:
                 continue
-            if event.action == "sync_progress" and event.fields.get("pages", 0) >= 1:
+            if event.action == EventAction.SYNC_PROGRESS and event.fields.get("pages", 0) >= 1:
                 pages: int = event.fields["pages"]
                 return pages
-            if event.action == "sync_completed":
+            if event.action == EventAction.SYNC_COMPLETED:
                 return None
-            if event.action == "sync_failed":
+            if event.action == EventAction.SYNC_FAILED:
                 raise BenchError(f"the products sync failed: {event.fields.get('reason')}")
 
 
@@ -225,22 +228,22 @@ async def busy_case(
     expected_products: int,
 ) -> CaseResult:
     async with events.subscribe() as feed:
-        orchestrator.request(SyncType.PRODUCTS, SyncMode.FULL, trigger="bench")
+        await orchestrator.handle(RequestSync(SyncType.PRODUCTS, SyncMode.FULL))
         pages = await first_products_page(feed)
-        running = orchestrator.running
-        products_running = running is not None and running.request.type == SyncType.PRODUCTS
+        running = orchestrator.snapshot().running
+        products_running = running is not None and running.type == SyncType.PRODUCTS
         code = await create_customer(admin, "B")
         session = f"bench-busy-{uuid.uuid4().hex[:8]}"
         seconds, smart = await time_until_searchable(orchestrator, mirror, session, code)
-        orchestrator.close_form(session)
+        await orchestrator.handle(CloseForm(session))
         await asyncio.wait_for(orchestrator.run_until_idle(), SYNC_TIMEOUT_S)
         seen = [feed.get_nowait() for _ in range(feed.qsize())]
     preempted = [
         e
         for e in seen
-        if e.action == "sync_preempted" and e.fields.get("type") == SyncType.PRODUCTS
+        if e.action == EventAction.SYNC_PREEMPTED and e.fields.get("type") == SyncType.PRODUCTS
     ]
-    (last,) = runs.recent_runs(SyncType.PRODUCTS, limit=1)
+    (last,) = runs.recent(SyncType.PRODUCTS, limit=1)
     held = mirror.count(PRODUCTS)
     if pages is None or not products_running:
         opened = "products had finished before the form opened"
@@ -278,7 +281,6 @@ async def measure_policy(
         events = EventBus()
         orchestrator = Orchestrator(
             SyncRunner(source, mirror, runs, clock),
-            runs,
             SqlScheduleStore(engine),
             clock,
             events,

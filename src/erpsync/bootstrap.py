@@ -14,7 +14,12 @@ import httpx
 from sqlalchemy import Engine
 
 from erpsync.adapters.clock import SystemClock
-from erpsync.adapters.db.cluster import SqlCommandQueue, SqlLeaseStore, SqlLiveStateStore
+from erpsync.adapters.db.cluster import (
+    SqlCommandQueue,
+    SqlLeaseStore,
+    SqlLiveStateStore,
+    SqlRoleFence,
+)
 from erpsync.adapters.db.drafts import SqlDraftStore
 from erpsync.adapters.db.engine import build_engine
 from erpsync.adapters.db.migrate import upgrade
@@ -24,6 +29,7 @@ from erpsync.adapters.db.runs import SqlRunStore
 from erpsync.adapters.db.schedules import SqlScheduleStore
 from erpsync.adapters.db.users import SqlUserStore
 from erpsync.adapters.erp_http import HttpErpSource, RetryPolicy
+from erpsync.adapters.processes import LocalProcesses
 from erpsync.auth.passwords import Passwords
 from erpsync.demo_erp import DemoErpConfig, LatencyProfile, demo_erp_server
 from erpsync.domain.types import SyncType
@@ -36,6 +42,7 @@ from erpsync.services.events import EventBus
 from erpsync.services.orchestrator import Orchestrator
 from erpsync.services.orchestrator_config import OrchestratorConfig
 from erpsync.services.order_data import OrderFormData
+from erpsync.services.status import StatusService
 from erpsync.services.sync_runner import SyncRunner
 from erpsync.settings import Settings
 
@@ -53,6 +60,7 @@ class Services:
     runner: SyncRunner
     events: EventBus
     node: ClusterNode
+    status: StatusService
     accounts: Accounts
     drafts: DraftService
     order_data: OrderFormData
@@ -149,7 +157,8 @@ async def build_services(
             retry=RetryPolicy(attempts=settings.erp_retry_attempts),
         )
         stack.push_async_callback(source.aclose)
-    mirror = SqlMirrorStore(engine)
+    fence = SqlRoleFence(engine)
+    mirror = SqlMirrorStore(engine, fence=fence)
     runs = SqlRunStore(engine)
     runner = SyncRunner(
         source, mirror, runs, clock, overlap=timedelta(seconds=settings.sync_overlap_s)
@@ -162,22 +171,18 @@ async def build_services(
         anchor: datetime, last_fired: Mapping[SyncType, datetime]
     ) -> Orchestrator:
         return Orchestrator(
-            runner, runs, schedules, clock, events, config, anchor=anchor, last_fired=last_fired
+            runner, schedules, clock, events, config, anchor=anchor, last_fired=last_fired
         )
 
-    leases = SqlLeaseStore(engine)
-
-    def fence(holder: str, epoch: int) -> None:
-        mirror.fence = leases.fence(holder, epoch)
-
     node = ClusterNode(
-        leases,
+        SqlLeaseStore(engine),
         SqlCommandQueue(engine),
         SqlLiveStateStore(engine),
         build_orchestrator,
         clock,
         events,
         fence=fence,
+        processes=LocalProcesses(),
         timings=NodeTimings(
             lease_ttl=timedelta(seconds=settings.role_lease_s),
             renew_every=timedelta(seconds=settings.role_lease_s / 3),
@@ -202,6 +207,7 @@ async def build_services(
         runner,
         events,
         node,
+        StatusService(node, runs, clock),
         accounts,
         drafts,
         order_data,

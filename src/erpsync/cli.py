@@ -19,10 +19,11 @@ from erpsync.adapters.db.migrate import upgrade
 from erpsync.adapters.db.users import SqlUserStore
 from erpsync.auth.passwords import Passwords
 from erpsync.bootstrap import build_services, demo_erp_config
-from erpsync.domain.types import SyncMode, SyncType
+from erpsync.domain.commands import RequestSync
+from erpsync.domain.types import SyncMode, SyncType, Trigger
 from erpsync.errors import ConfigurationError, ErpSyncError
 from erpsync.services.accounts import Accounts
-from erpsync.services.events import Event, EventBus
+from erpsync.services.events import Event, EventAction, EventBus
 from erpsync.services.orchestrator import Orchestrator
 from erpsync.settings import Settings, load_settings
 
@@ -116,7 +117,7 @@ async def _sync_once(settings: Settings, type: SyncType, mode: SyncMode) -> bool
         node = services.node
         stack.push_async_callback(node.stop)
         if not await node.campaign():
-            answer = await node.remote.request(type, mode, trigger="cli")
+            answer = await node.remote.handle(RequestSync(type, mode, Trigger.CLI))
             where = f" at position {answer.position}" if answer.position else ""
             console.print(
                 f"another erpsync process runs the syncs: {type.value} {answer.outcome.value}"
@@ -141,7 +142,7 @@ async def _run_with_progress(
     ) as progress:
         task = progress.add_task(type.value, total=None, records=0)
         async with events.subscribe() as queue:
-            orchestrator.request(type, mode, trigger="cli")
+            await orchestrator.handle(RequestSync(type, mode, Trigger.CLI))
             drain = asyncio.create_task(orchestrator.run_until_idle())
             while not drain.done() or not queue.empty():
                 get = asyncio.create_task(queue.get())
@@ -150,15 +151,15 @@ async def _run_with_progress(
                     get.cancel()
                     continue
                 event = get.result()
-                if event.action == "sync_progress":
+                if event.action == EventAction.SYNC_PROGRESS:
                     progress.update(
                         task, completed=event.fields["pages"], records=event.fields["fetched"]
                     )
-                elif event.action in ("sync_completed", "sync_failed"):
+                elif event.action in (EventAction.SYNC_COMPLETED, EventAction.SYNC_FAILED):
                     outcome.append(event)
     for event in outcome:
         console.print(f"{event.action}: " + ", ".join(f"{k}={v}" for k, v in event.fields.items()))
-    return bool(outcome) and outcome[-1].action == "sync_completed"
+    return bool(outcome) and outcome[-1].action == EventAction.SYNC_COMPLETED
 
 
 @db_app.command("upgrade")

@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from erpsync.domain.catalog import RecordSpec
-from erpsync.domain.runs import RunStatus, SyncRun
-from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
-from erpsync.errors import RecordNotFoundError
-from erpsync.ports import Command, HashLookup, Lease, PageWrite
+from erpsync.domain.runs import Checkpoint, RunStatus, SyncRun
+from erpsync.domain.types import SyncMode, SyncType, Trigger, TypeSchedule
+from erpsync.errors import ErrorKind, RecordNotFoundError
+from erpsync.ports import Document, HashLookup, Lease, PageWrite, StoredCommand
 
 
 class FakeClock:
@@ -139,14 +139,14 @@ class InMemoryRunStore:
         self._watermarks: dict[SyncType, datetime] = {}
         self._ids = itertools.count(1)
 
-    def start_run(
+    def start(
         self,
         type: SyncType,
         mode: SyncMode,
         *,
-        trigger: str,
+        trigger: Trigger,
         since: datetime | None,
-        started_at: datetime,
+        at: datetime,
     ) -> SyncRun:
         run = SyncRun(
             id=next(self._ids),
@@ -154,58 +154,63 @@ class InMemoryRunStore:
             mode=mode,
             trigger=trigger,
             status=RunStatus.RUNNING,
-            started_at=started_at,
+            started_at=at,
             since=since,
         )
         self._runs[run.id] = run
         return run
 
-    def get_run(self, run_id: int) -> SyncRun:
+    def get(self, run_id: int) -> SyncRun:
         try:
             return self._runs[run_id]
         except KeyError:
             raise RecordNotFoundError("sync run", str(run_id)) from None
 
-    def checkpoint(self, run_id: int, checkpoint: Any) -> None:
-        self._runs[run_id] = self.get_run(run_id).with_checkpoint(checkpoint)
+    def checkpoint(self, run_id: int, checkpoint: Checkpoint) -> None:
+        """What a page write does to its run (see :class:`InMemoryMirrorStore`)."""
+        self._runs[run_id] = self.get(run_id).with_checkpoint(checkpoint)
 
-    def resumable_run(self, type: SyncType) -> SyncRun | None:
+    def unfinished(self, type: SyncType) -> SyncRun | None:
         candidates = [r for r in self._runs.values() if r.type == type and r.status.resumable]
         return max(candidates, key=lambda r: r.id, default=None)
 
-    def reopen_run(self, run_id: int) -> SyncRun:
-        run = replace(self.get_run(run_id), status=RunStatus.RUNNING, finished_at=None, error=None)
+    def _set(self, run_id: int, **changes: Any) -> SyncRun:
+        run = replace(self.get(run_id), **changes)
         self._runs[run_id] = run
         return run
 
-    def finish_run(
-        self,
-        run_id: int,
-        status: RunStatus,
-        *,
-        finished_at: datetime | None,
-        counts_delta_deleted: int = 0,
-        error: str | None = None,
-    ) -> SyncRun:
-        run = self.get_run(run_id)
-        counts = replace(run.counts, deleted=run.counts.deleted + counts_delta_deleted)
-        run = replace(
-            run,
-            status=status,
-            finished_at=finished_at,
-            error=error,
+    def resume(self, run_id: int, at: datetime) -> SyncRun:
+        return self._set(
+            run_id, status=RunStatus.RUNNING, finished_at=None, error=None, error_kind=None
+        )
+
+    def complete(self, run_id: int, at: datetime, *, deleted: int = 0) -> SyncRun:
+        run = self.get(run_id)
+        counts = replace(run.counts, deleted=run.counts.deleted + deleted)
+        return self._set(
+            run_id,
+            status=RunStatus.COMPLETED,
+            finished_at=at,
             checkpoint=replace(run.checkpoint, counts=counts),
         )
-        self._runs[run_id] = run
-        return run
+
+    def interrupt(self, run_id: int) -> SyncRun:
+        return self._set(run_id, status=RunStatus.INTERRUPTED)
+
+    def fail(self, run_id: int, at: datetime, kind: ErrorKind, error: str) -> SyncRun:
+        return self._set(
+            run_id, status=RunStatus.FAILED, finished_at=at, error=error, error_kind=kind
+        )
 
     def watermark(self, type: SyncType) -> datetime | None:
         return self._watermarks.get(type)
 
-    def set_watermark(self, type: SyncType, value: datetime) -> None:
-        self._watermarks[type] = value
+    def advance_watermark(self, type: SyncType, mark: datetime) -> None:
+        current = self._watermarks.get(type)
+        if current is None or mark > current:
+            self._watermarks[type] = mark
 
-    def recent_runs(self, type: SyncType | None = None, limit: int = 50) -> list[SyncRun]:
+    def recent(self, type: SyncType | None = None, limit: int = 50) -> list[SyncRun]:
         runs = sorted(self._runs.values(), key=lambda r: r.id, reverse=True)
         return [r for r in runs if type is None or r.type == type][:limit]
 
@@ -261,15 +266,16 @@ class InMemoryLeaseStore:
 
 
 class InMemoryCommandQueue:
-    """:class:`~erpsync.ports.CommandQueue` in a dictionary."""
+    """:class:`~erpsync.ports.CommandQueue` in a dictionary; documents go through JSON, as
+    they do through the table."""
 
     def __init__(self) -> None:
-        self._commands: dict[int, tuple[Command, dict[str, Any] | None, datetime | None]] = {}
+        self._commands: dict[int, tuple[StoredCommand, Document | None, datetime | None]] = {}
         self._ids = itertools.count(1)
         self._arrived = asyncio.Event()
 
-    def submit(self, kind: str, payload: dict[str, Any], now: datetime) -> int:
-        command = Command(next(self._ids), kind, json.loads(json.dumps(payload)))
+    def submit(self, document: Document, now: datetime) -> int:
+        command = StoredCommand(next(self._ids), _through_json(document))
         self._commands[command.id] = (command, None, None)
         self._arrived.set()
         return command.id
@@ -282,15 +288,15 @@ class InMemoryCommandQueue:
     async def aclose(self) -> None:
         return None
 
-    def pending(self, limit: int = 100) -> list[Command]:
+    def pending(self, limit: int = 100) -> list[StoredCommand]:
         waiting = [c for c, _, answered in self._commands.values() if answered is None]
         return sorted(waiting, key=lambda c: c.id)[:limit]
 
-    def answer(self, command_id: int, result: dict[str, Any], now: datetime) -> None:
+    def answer(self, command_id: int, reply: Document, now: datetime) -> None:
         command, _, _ = self._commands[command_id]
-        self._commands[command_id] = (command, json.loads(json.dumps(result, default=str)), now)
+        self._commands[command_id] = (command, _through_json(reply), now)
 
-    def result(self, command_id: int) -> dict[str, Any] | None:
+    def result(self, command_id: int) -> Document | None:
         entry = self._commands.get(command_id)
         return None if entry is None else entry[1]
 
@@ -305,10 +311,44 @@ class InMemoryLiveStateStore:
     """:class:`~erpsync.ports.LiveStateStore` in a variable."""
 
     def __init__(self) -> None:
-        self._state: tuple[dict[str, Any], datetime] | None = None
+        self._state: tuple[Document, datetime] | None = None
 
-    def publish(self, holder: str, epoch: int, state: dict[str, Any], now: datetime) -> None:
-        self._state = (json.loads(json.dumps(state)), now)
+    def publish(self, holder: str, epoch: int, state: Document, now: datetime) -> None:
+        self._state = (_through_json(state), now)
 
-    def read(self) -> tuple[dict[str, Any], datetime] | None:
+    def read(self) -> tuple[Document, datetime] | None:
         return self._state
+
+
+class RecordingFence:
+    """:class:`~erpsync.ports.Fence` that remembers every claim, for tests of the role."""
+
+    def __init__(self) -> None:
+        self.claims: list[tuple[str, int]] = []
+        self.held: tuple[str, int] | None = None
+
+    def hold(self, holder: str, epoch: int) -> None:
+        self.held = (holder, epoch)
+        self.claims.append(self.held)
+
+    def drop(self) -> None:
+        self.held = None
+
+
+class FakeProcesses:
+    """:class:`~erpsync.ports.ProcessProbe` whose dead processes are named by the test."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self.dead: set[str] = set()
+
+    def name(self) -> str:
+        return self._name
+
+    def gone(self, holder: str) -> bool:
+        return holder in self.dead
+
+
+def _through_json(document: Document) -> Document:
+    copy: Document = json.loads(json.dumps(document))
+    return copy

@@ -14,13 +14,14 @@ from erpsync.adapters.db.cluster import (
     SqlCommandQueue,
     SqlLeaseStore,
     SqlLiveStateStore,
-    StaleLeaderError,
+    SqlRoleFence,
 )
 from erpsync.adapters.db.mirror import SqlMirrorStore
 from erpsync.adapters.db.runs import SqlRunStore
 from erpsync.domain.catalog import SPECS
 from erpsync.domain.runs import Checkpoint
-from erpsync.domain.types import SyncMode, SyncType
+from erpsync.domain.types import SyncMode, SyncType, Trigger
+from erpsync.errors import LostRoleError
 from erpsync.ports import CommandQueue, HashLookup, LeaseStore, LiveStateStore, PageWrite
 from erpsync.testing import InMemoryCommandQueue, InMemoryLeaseStore, InMemoryLiveStateStore
 
@@ -105,11 +106,11 @@ def test_take_over_replaces_a_holder_known_to_be_dead(cluster: Cluster) -> None:
 
 def test_commands_are_answered_in_order(cluster: Cluster) -> None:
     queue = cluster.commands
-    first = queue.submit("request", {"type": "orders"}, NOW)
-    second = queue.submit("open_form", {"session_id": "tab-1"}, NOW)
-    assert [(c.id, c.kind, c.payload) for c in queue.pending()] == [
-        (first, "request", {"type": "orders"}),
-        (second, "open_form", {"session_id": "tab-1"}),
+    first = queue.submit({"kind": "request_sync", "body": {"type": "orders"}}, NOW)
+    second = queue.submit({"kind": "open_form", "body": {"session_id": "tab-1"}}, NOW)
+    assert [(c.id, c.document) for c in queue.pending()] == [
+        (first, {"kind": "request_sync", "body": {"type": "orders"}}),
+        (second, {"kind": "open_form", "body": {"session_id": "tab-1"}}),
     ]
     assert queue.result(first) is None
     queue.answer(first, {"outcome": "started"}, NOW)
@@ -130,20 +131,26 @@ def test_a_fenced_page_write_fails_once_another_process_holds_the_role(
     sql_engine: Engine,
 ) -> None:
     leases = SqlLeaseStore(sql_engine)
-    mirror = SqlMirrorStore(sql_engine)
+    fence = SqlRoleFence(sql_engine)
+    mirror = SqlMirrorStore(sql_engine, fence=fence)
     runs = SqlRunStore(sql_engine)
     spec = SPECS[SyncType.CUSTOMERS]
     lease = leases.acquire("a", NOW, TTL)
     assert lease is not None
-    mirror.fence = leases.fence("a", lease.epoch)
-    run = runs.start_run(SyncType.CUSTOMERS, SyncMode.FULL, trigger="t", since=None, started_at=NOW)
+    run = runs.start(SyncType.CUSTOMERS, SyncMode.FULL, trigger=Trigger.MANUAL, since=None, at=NOW)
 
     def build(existing: HashLookup) -> PageWrite:
         return PageWrite(run.id, spec, [], [], Checkpoint(pages=1), NOW)
 
+    with pytest.raises(LostRoleError, match="does not hold"):
+        mirror.write_page(spec, run.id, [], build, mark_seen=True)
+    fence.hold("a", lease.epoch)
     mirror.write_page(spec, run.id, [], build, mark_seen=True)
     leases.acquire("b", NOW + timedelta(seconds=30), TTL)
-    with pytest.raises(StaleLeaderError):
+    with pytest.raises(LostRoleError, match="lost the orchestrator role"):
+        mirror.write_page(spec, run.id, [], build, mark_seen=True)
+    fence.drop()
+    with pytest.raises(LostRoleError, match="does not hold"):
         mirror.write_page(spec, run.id, [], build, mark_seen=True)
 
 
@@ -156,7 +163,7 @@ async def test_a_new_command_is_heard_at_once_where_the_store_can_tell(
         waiting = asyncio.ensure_future(queue.wait_for_work(5.0))
         await asyncio.sleep(0.05)
         started = time.monotonic()
-        await asyncio.to_thread(queue.submit, "request", {"type": "orders"}, NOW)
+        await asyncio.to_thread(queue.submit, {"kind": "request_sync"}, NOW)
         if isinstance(queue, SqlCommandQueue) and not queue.announces:
             waiting.cancel()
             return  # SQLite: the holder looks on its own every tick

@@ -9,8 +9,8 @@ import pytest
 from erpsync.domain.catalog import SPECS
 from erpsync.domain.records import clean_record
 from erpsync.domain.runs import Checkpoint, RunStatus, SyncCounts
-from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
-from erpsync.errors import RecordNotFoundError
+from erpsync.domain.types import SyncMode, SyncType, Trigger, TypeSchedule
+from erpsync.errors import ErrorKind, RecordNotFoundError
 from erpsync.ports import HashLookup, PageWrite, Quarantined
 from tests.contract.conftest import Stores
 
@@ -63,7 +63,7 @@ def write(
 def start(
     stores: Stores, type: SyncType = SyncType.CUSTOMERS, mode: SyncMode = SyncMode.FULL
 ) -> int:
-    return stores.runs.start_run(type, mode, trigger="test", since=None, started_at=NOW).id
+    return stores.runs.start(type, mode, trigger=Trigger.MANUAL, since=None, at=NOW).id
 
 
 def test_a_page_is_written_with_its_checkpoint(stores: Stores) -> None:
@@ -71,7 +71,7 @@ def test_a_page_is_written_with_its_checkpoint(stores: Stores) -> None:
     existing = write(stores, run_id, CUSTOMERS, [customer("C1"), customer("C2")], full=True)
     assert existing == {}
     assert stores.mirror.count(CUSTOMERS) == 2
-    run = stores.runs.get_run(run_id)
+    run = stores.runs.get(run_id)
     assert run.checkpoint.cursor == "c1"
     assert run.checkpoint.pages == 1
     assert run.counts.fetched == 2
@@ -161,36 +161,53 @@ def test_a_failing_build_writes_nothing(stores: Stores) -> None:
     with pytest.raises(RuntimeError):
         stores.mirror.write_page(CUSTOMERS, run_id, ["C1"], build, mark_seen=True)
     assert stores.mirror.count(CUSTOMERS) == 0
-    assert stores.runs.get_run(run_id).checkpoint.pages == 0
+    assert stores.runs.get(run_id).checkpoint.pages == 0
 
 
 def test_runs_finish_resume_and_list_newest_first(stores: Stores) -> None:
     runs = stores.runs
     first = start(stores)
-    assert runs.resumable_run(SyncType.CUSTOMERS) == runs.get_run(first)
-    interrupted = runs.finish_run(first, RunStatus.INTERRUPTED, finished_at=None)
+    assert runs.unfinished(SyncType.CUSTOMERS) == runs.get(first)
+    interrupted = runs.interrupt(first)
     assert interrupted.status == RunStatus.INTERRUPTED
-    reopened = runs.reopen_run(first)
+    assert interrupted.finished_at is None
+    assert runs.unfinished(SyncType.CUSTOMERS) == interrupted
+    reopened = runs.resume(first, NOW + timedelta(seconds=1))
     assert reopened.status == RunStatus.RUNNING
-    done = runs.finish_run(
-        first, RunStatus.COMPLETED, finished_at=NOW + timedelta(seconds=3), counts_delta_deleted=4
-    )
+    done = runs.complete(first, NOW + timedelta(seconds=3), deleted=4)
     assert done.status == RunStatus.COMPLETED
     assert done.counts.deleted == 4
     assert done.duration_s == 3
-    assert runs.resumable_run(SyncType.CUSTOMERS) is None
+    assert runs.unfinished(SyncType.CUSTOMERS) is None
     second = start(stores, SyncType.ORDERS)
-    assert [r.id for r in runs.recent_runs()] == [second, first]
-    assert [r.id for r in runs.recent_runs(SyncType.CUSTOMERS)] == [first]
+    assert [r.id for r in runs.recent()] == [second, first]
+    assert [r.id for r in runs.recent(SyncType.CUSTOMERS)] == [first]
     with pytest.raises(RecordNotFoundError):
-        runs.get_run(999)
+        runs.get(999)
 
 
-def test_watermarks_are_per_type(stores: Stores) -> None:
+def test_a_failed_run_keeps_why_and_its_kind(stores: Stores) -> None:
+    runs = stores.runs
+    run_id = start(stores, SyncType.DDT)
+    failed = runs.fail(run_id, NOW + timedelta(seconds=2), ErrorKind.ERP_UNAVAILABLE, "ERP down")
+    assert (failed.status, failed.error, failed.error_kind) == (
+        RunStatus.FAILED,
+        "ERP down",
+        ErrorKind.ERP_UNAVAILABLE,
+    )
+    assert failed.duration_s == 2
+    assert runs.get(run_id) == failed
+    assert runs.unfinished(SyncType.DDT) is None
+    assert runs.recent(SyncType.DDT)[0].trigger == Trigger.MANUAL
+
+
+def test_watermarks_are_per_type_and_never_move_back(stores: Stores) -> None:
     runs = stores.runs
     assert runs.watermark(SyncType.PRICES) is None
-    runs.set_watermark(SyncType.PRICES, NOW)
-    runs.set_watermark(SyncType.PRICES, NOW + timedelta(minutes=1))
+    runs.advance_watermark(SyncType.PRICES, NOW)
+    runs.advance_watermark(SyncType.PRICES, NOW + timedelta(minutes=1))
+    assert runs.watermark(SyncType.PRICES) == NOW + timedelta(minutes=1)
+    runs.advance_watermark(SyncType.PRICES, NOW)
     assert runs.watermark(SyncType.PRICES) == NOW + timedelta(minutes=1)
     assert runs.watermark(SyncType.ORDERS) is None
 

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ContextFactory
+from tests.e2e.helpers import erp_admin
 from tests.e2e.live_app import Agent, LiveApp
 from tests.e2e.pages import OrderForm
 
@@ -47,6 +48,40 @@ def test_the_dashboard_follows_the_order_form_and_the_queue_live(
         runs_before + 1
     )
     expect(dashboard.locator("#smart-last")).to_contain_text("letti")
+
+
+def test_why_a_sync_gives_way_and_why_it_waits_read_in_the_pages_language(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    italian = contexts(live, live.admin).new_page()
+    italian.goto(f"{live.url}/sync")
+    english = contexts(live, live.admin).new_page()
+    english.goto(f"{live.url}/sync?lang=en")
+    for page in (italian, english):
+        expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    with erp_admin(live) as erp:
+        erp.patch("/admin/faults", json={"slow_page_seconds": 3}).raise_for_status()
+        try:
+            live.api.post("/api/sync/products", json={"mode": "full"}).raise_for_status()
+            expect(italian.locator("#current-detail")).to_contain_text("Prodotti")
+            form = contexts(live, agent).new_page()
+            form.goto(f"{live.url}/orders/new")  # products gives way after its page in flight
+
+            expect(italian.locator("#current-detail")).to_contain_text(
+                "in arresto: un modulo ordine è aperto"
+            )
+            expect(english.locator("#current-detail")).to_contain_text(
+                "stopping: an order form is open"
+            )
+            italian_wait = italian.locator("#queue-list li[data-type='products'] .reason")
+            english_wait = english.locator("#queue-list li[data-type='products'] .reason")
+            expect(italian_wait).to_have_text("in pausa: un modulo ordine è aperto")
+            expect(english_wait).to_have_text("paused: an order form is open")
+        finally:
+            erp.patch("/admin/faults", json={"slow_page_seconds": 0}).raise_for_status()
+    form.close()
+    live.wait_sessions(0, paused=False)
+    live.wait_idle()
 
 
 def test_an_admin_edits_the_schedule_on_the_dashboard(

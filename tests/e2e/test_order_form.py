@@ -52,7 +52,7 @@ def test_scenario_10_a_single_order(live: LiveApp, agent: Agent, contexts: Conte
     assert live.api.post("/api/sync/prices").json()["outcome"] == "queued"
     assert live.type_status("prices")["status"] == "paused"
     waiting = next(q for q in live.status()["queue"] if q["type"] == "prices")
-    assert waiting["reason"].startswith("paused")
+    assert waiting["reason"] == "forms_open"
 
     form.fill_order(customers[1]["code"], product["code"])
     form.save()

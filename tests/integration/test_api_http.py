@@ -37,7 +37,7 @@ class Running:
             while time.monotonic() < deadline:
                 status: dict[str, Any] = client.get("/api/sync/status").json()
                 if status["current"] is None and not [
-                    q for q in status["queue"] if not q["reason"].startswith("paused")
+                    q for q in status["queue"] if q["reason"] != "forms_open"
                 ]:
                     return status
                 time.sleep(0.05)

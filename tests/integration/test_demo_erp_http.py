@@ -21,8 +21,9 @@ from erpsync.demo_erp import (
     demo_erp_server,
 )
 from erpsync.domain.catalog import SPECS
-from erpsync.domain.records import InvalidRecordError, clean_record
+from erpsync.domain.records import clean_record
 from erpsync.domain.types import SyncType
+from erpsync.errors import InvalidRecordError
 
 START = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 TOKEN = "test-token"

@@ -7,7 +7,8 @@ from sqlalchemy import event
 
 from erpsync.domain.catalog import SPECS
 from erpsync.domain.runs import RunStatus
-from erpsync.domain.types import SyncMode, SyncType
+from erpsync.domain.types import SyncMode, SyncType, Trigger
+from erpsync.ports import SyncJob
 from tests.integration.conftest import PAGE_SIZE, VOLUMES, DemoErp, Stack
 
 ALL_TYPES = list(SyncType)
@@ -18,13 +19,13 @@ async def test_first_full_sync_inserts_everything_and_second_finds_it_unchanged(
     stack: Stack, type: SyncType
 ) -> None:
     volume = VOLUMES.of(type)
-    first = await stack.runner.run(type, SyncMode.FULL)
+    first = await stack.runner.run(SyncJob(type, SyncMode.FULL, Trigger.MANUAL))
     assert first.status == RunStatus.COMPLETED, first.error
     assert first.counts.inserted == volume
     assert first.checkpoint.pages == -(-volume // PAGE_SIZE)
     assert stack.mirror.count(SPECS[type]) == volume
 
-    second = await stack.runner.run(type, SyncMode.FULL)
+    second = await stack.runner.run(SyncJob(type, SyncMode.FULL, Trigger.MANUAL))
     assert second.status == RunStatus.COMPLETED
     assert (second.counts.unchanged, second.counts.inserted, second.counts.updated) == (
         volume,
@@ -39,7 +40,7 @@ async def test_changes_in_the_erp_show_up_as_updated_inserted_and_deleted(
     stack: Stack, demo_erp: DemoErp, type: SyncType
 ) -> None:
     spec = SPECS[type]
-    await stack.runner.run(type, SyncMode.FULL)
+    await stack.runner.run(SyncJob(type, SyncMode.FULL, Trigger.MANUAL))
     keys = [item[spec.key] for item in _items(demo_erp, type, 4)]
     touched_keys, victim = keys[:3], keys[3]
     for key in touched_keys:
@@ -47,7 +48,7 @@ async def test_changes_in_the_erp_show_up_as_updated_inserted_and_deleted(
     demo_erp.admin.delete(f"/admin/{type}/{victim}").raise_for_status()
     created = _new_record(demo_erp, type)
 
-    run = await stack.runner.run(type, SyncMode.FULL)
+    run = await stack.runner.run(SyncJob(type, SyncMode.FULL, Trigger.MANUAL))
 
     assert run.status == RunStatus.COMPLETED
     assert (run.counts.updated, run.counts.inserted, run.counts.deleted) == (3, 1, 1)
@@ -93,12 +94,12 @@ def _new_record(demo_erp: DemoErp, type: SyncType) -> str:
 async def test_incremental_fetches_only_what_changed_and_moves_the_watermark(
     stack: Stack, demo_erp: DemoErp, type: SyncType
 ) -> None:
-    await stack.runner.run(type, SyncMode.FULL)
+    await stack.runner.run(SyncJob(type, SyncMode.FULL, Trigger.MANUAL))
     before = stack.runs.watermark(type)
     for item in _items(demo_erp, type, 2):
         _change(demo_erp, type, item[SPECS[type].key])
 
-    run = await stack.runner.run(type, SyncMode.INCREMENTAL)
+    run = await stack.runner.run(SyncJob(type, SyncMode.INCREMENTAL, Trigger.MANUAL))
 
     assert run.status == RunStatus.COMPLETED
     assert run.mode == SyncMode.INCREMENTAL
@@ -109,7 +110,7 @@ async def test_incremental_fetches_only_what_changed_and_moves_the_watermark(
 
 
 async def test_an_incremental_sync_of_an_empty_mirror_is_a_full_one(stack: Stack) -> None:
-    run = await stack.runner.run(SyncType.CUSTOMERS, SyncMode.INCREMENTAL)
+    run = await stack.runner.run(SyncJob(SyncType.CUSTOMERS, SyncMode.INCREMENTAL, Trigger.MANUAL))
     assert run.mode == SyncMode.FULL
     assert run.counts.inserted == VOLUMES.customers
 
@@ -118,7 +119,7 @@ async def test_malformed_rows_are_quarantined_with_a_reason_while_the_rest_lands
     stack: Stack, demo_erp: DemoErp
 ) -> None:
     demo_erp.faults(malformed_rate=0.3)
-    run = await stack.runner.run(SyncType.INVOICES, SyncMode.FULL)
+    run = await stack.runner.run(SyncJob(SyncType.INVOICES, SyncMode.FULL, Trigger.MANUAL))
 
     assert run.status == RunStatus.COMPLETED
     assert run.counts.quarantined > 0
@@ -132,9 +133,9 @@ async def test_malformed_rows_are_quarantined_with_a_reason_while_the_rest_lands
 async def test_a_malformed_row_never_deletes_its_mirrored_record(
     stack: Stack, demo_erp: DemoErp
 ) -> None:
-    await stack.runner.run(SyncType.PRODUCTS, SyncMode.FULL)
+    await stack.runner.run(SyncJob(SyncType.PRODUCTS, SyncMode.FULL, Trigger.MANUAL))
     demo_erp.faults(malformed_rate=1.0)
-    run = await stack.runner.run(SyncType.PRODUCTS, SyncMode.FULL)
+    run = await stack.runner.run(SyncJob(SyncType.PRODUCTS, SyncMode.FULL, Trigger.MANUAL))
     assert run.counts.quarantined == VOLUMES.products
     assert run.counts.deleted == 0
     assert stack.mirror.count(SPECS[SyncType.PRODUCTS]) == VOLUMES.products
@@ -159,14 +160,14 @@ async def test_a_crash_inside_a_page_leaves_no_partial_page_and_the_next_run_con
 
     event.listen(sqlite_engine, "before_cursor_execute", crash_on_third_checkpoint)
     with pytest.raises(SimulatedCrash):
-        await stack.runner.run(SyncType.CUSTOMERS, SyncMode.FULL)
+        await stack.runner.run(SyncJob(SyncType.CUSTOMERS, SyncMode.FULL, Trigger.MANUAL))
     event.remove(sqlite_engine, "before_cursor_execute", crash_on_third_checkpoint)
 
     assert stack.mirror.count(spec) == 2 * PAGE_SIZE, "the third page must be all or nothing"
-    crashed = stack.runs.resumable_run(SyncType.CUSTOMERS)
+    crashed = stack.runs.unfinished(SyncType.CUSTOMERS)
     assert crashed is not None and crashed.checkpoint.pages == 2
 
-    resumed = await stack.runner.run(SyncType.CUSTOMERS, SyncMode.FULL)
+    resumed = await stack.runner.run(SyncJob(SyncType.CUSTOMERS, SyncMode.FULL, Trigger.MANUAL))
 
     assert resumed.id == crashed.id
     assert resumed.status == RunStatus.COMPLETED
@@ -177,7 +178,7 @@ async def test_a_crash_inside_a_page_leaves_no_partial_page_and_the_next_run_con
 
 async def test_transient_failures_are_retried(stack: Stack, demo_erp: DemoErp) -> None:
     demo_erp.faults(fail_next=2)
-    run = await stack.runner.run(SyncType.PRICES, SyncMode.FULL)
+    run = await stack.runner.run(SyncJob(SyncType.PRICES, SyncMode.FULL, Trigger.MANUAL))
     assert run.status == RunStatus.COMPLETED
     assert run.counts.inserted == VOLUMES.prices
     assert demo_erp.stats()["unavailable_injected"] == 2
@@ -187,7 +188,7 @@ async def test_a_persistent_failure_ends_the_run_as_failed_with_the_reason(
     stack: Stack, demo_erp: DemoErp
 ) -> None:
     demo_erp.faults(error_rate=1.0)
-    run = await stack.runner.run(SyncType.DDT, SyncMode.FULL)
+    run = await stack.runner.run(SyncJob(SyncType.DDT, SyncMode.FULL, Trigger.MANUAL))
     assert run.status == RunStatus.FAILED
     assert run.error is not None and "503" in run.error
     assert run.finished_at is not None
@@ -195,13 +196,13 @@ async def test_a_persistent_failure_ends_the_run_as_failed_with_the_reason(
 
 async def test_a_persistent_timeout_ends_the_run_as_failed(stack: Stack, demo_erp: DemoErp) -> None:
     demo_erp.faults(timeout_rate=1.0, timeout_seconds=0.3)
-    run = await stack.runner.run(SyncType.ORDERS, SyncMode.FULL)
+    run = await stack.runner.run(SyncJob(SyncType.ORDERS, SyncMode.FULL, Trigger.MANUAL))
     assert run.status == RunStatus.FAILED
     assert (run.error is not None and "504" in run.error) or "Timeout" in (run.error or "")
 
 
 async def test_orders_keep_their_lines(stack: Stack, demo_erp: DemoErp) -> None:
-    await stack.runner.run(SyncType.ORDERS, SyncMode.FULL)
+    await stack.runner.run(SyncJob(SyncType.ORDERS, SyncMode.FULL, Trigger.MANUAL))
     erp_order = demo_erp.admin.get("/api/v1/orders", params={"limit": 1}).json()["items"][0]
     mirrored = stack.mirror.get(SPECS[SyncType.ORDERS], erp_order["number"])
     assert mirrored is not None

@@ -12,10 +12,10 @@ from erpsync.adapters.db.drafts import SqlDraftStore
 from erpsync.adapters.db.mirror_queries import SqlMirrorSearch
 from erpsync.adapters.db.tables import draft_lines
 from erpsync.adapters.db.users import SqlUserStore
-from erpsync.domain.drafts import Draft, DraftConflictError, DraftLine
+from erpsync.domain.drafts import Draft, DraftLine
 from erpsync.domain.search import search_terms
-from erpsync.domain.users import Role, UserExistsError
-from erpsync.errors import RecordNotFoundError
+from erpsync.domain.users import Role
+from erpsync.errors import DraftConflictError, RecordNotFoundError, UserExistsError
 from tests.integration.web_seed import AT, TODAY, seed_mirror
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from erpsync.domain.users import InvalidUserError
+from erpsync.errors import InvalidUserError
 
 MIN_LENGTH = 4
 MAX_LENGTH = 256

@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from erpsync.demo_erp.config import FaultSettings
-from erpsync.demo_erp.responses import ApiError, json_object, parse_type
+from erpsync.demo_erp.errors import ApiError
+from erpsync.demo_erp.responses import json_object, parse_type
 from erpsync.demo_erp.state import erp_state
 from erpsync.errors import ConfigurationError
 

@@ -19,10 +19,10 @@ from erpsync.demo_erp import admin_api, source_api
 from erpsync.demo_erp.auth import BearerTokenMiddleware
 from erpsync.demo_erp.config import DemoErpConfig
 from erpsync.demo_erp.data import generate_dataset
+from erpsync.demo_erp.errors import ApiError, InvalidFieldsError, RecordExistsError
 from erpsync.demo_erp.faults import FaultInjector
 from erpsync.demo_erp.latency import latency_model
 from erpsync.demo_erp.responses import (
-    ApiError,
     api_error_handler,
     http_error_handler,
     record_error_handler,
@@ -31,9 +31,8 @@ from erpsync.demo_erp.responses import (
 from erpsync.demo_erp.session import ErpSession
 from erpsync.demo_erp.state import DemoErpState
 from erpsync.demo_erp.stats import ErpStats
-from erpsync.demo_erp.store import Dataset, RecordExistsError
+from erpsync.demo_erp.store import Dataset
 from erpsync.demo_erp.ticker import ticker_running
-from erpsync.demo_erp.validation import InvalidInputError
 from erpsync.errors import RecordNotFoundError
 
 
@@ -106,7 +105,7 @@ def create_demo_erp_app(
             HTTPException: http_error_handler,
             RecordNotFoundError: record_error_handler,
             RecordExistsError: record_error_handler,
-            InvalidInputError: record_error_handler,
+            InvalidFieldsError: record_error_handler,
             Exception: server_error_handler,
         },
         lifespan=_lifespan,

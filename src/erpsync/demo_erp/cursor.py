@@ -8,11 +8,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from erpsync.demo_erp.errors import InvalidCursorError
 from erpsync.domain.types import SyncType
-
-
-class InvalidCursorError(ValueError):
-    """The cursor was not made by this ERP for this type."""
 
 
 @dataclass(frozen=True, order=True)

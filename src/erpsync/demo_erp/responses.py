@@ -10,24 +10,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from erpsync.demo_erp.store import RecordExistsError
+from erpsync.demo_erp.errors import ApiError, RecordExistsError
 from erpsync.domain.types import SyncType
-from erpsync.errors import ErpSyncError, RecordNotFoundError, UnknownSyncTypeError
+from erpsync.errors import RecordNotFoundError, UnknownSyncTypeError
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
-
-
-class ApiError(ErpSyncError):
-    """An error answered to the client with ``status``."""
-
-    def __init__(
-        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = dict(headers or {})
 
 
 def error_response(

@@ -6,11 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from erpsync.errors import ErpSyncError
-
-
-class SessionBusyError(ErpSyncError):
-    """Another request holds the ERP's only working session."""
+from erpsync.demo_erp.errors import SessionBusyError
 
 
 class ErpSession:

@@ -20,10 +20,10 @@ from datetime import datetime
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from erpsync.demo_erp.cursor import InvalidCursorError, Keyset, decode_cursor, encode_cursor
+from erpsync.demo_erp.cursor import Keyset, decode_cursor, encode_cursor
+from erpsync.demo_erp.errors import ApiError, InvalidCursorError, SessionBusyError
 from erpsync.demo_erp.faults import Fault
-from erpsync.demo_erp.responses import ApiError, parse_type
-from erpsync.demo_erp.session import SessionBusyError
+from erpsync.demo_erp.responses import parse_type
 from erpsync.demo_erp.state import DemoErpState, erp_state
 from erpsync.demo_erp.timeline import iso
 from erpsync.domain.catalog import SPECS

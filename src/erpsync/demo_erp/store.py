@@ -11,23 +11,15 @@ from typing import Any
 
 from erpsync.demo_erp.cursor import Keyset
 from erpsync.demo_erp.edits import random_edit
+from erpsync.demo_erp.errors import RecordExistsError
 from erpsync.demo_erp.timeline import iso
 from erpsync.demo_erp.validation import merged_record, normalized_record
 from erpsync.domain.catalog import SPECS, RecordSpec
 from erpsync.domain.types import SyncType
-from erpsync.errors import ConfigurationError, ErpSyncError, RecordNotFoundError
+from erpsync.errors import ConfigurationError, RecordNotFoundError
 
 Record = dict[str, Any]
 _TICK = timedelta(microseconds=1)
-
-
-class RecordExistsError(ErpSyncError):
-    """A record with this key already exists."""
-
-    def __init__(self, type: SyncType, key: str) -> None:
-        super().__init__(f"{type.value} {key!r} already exists")
-        self.type = type
-        self.key = key
 
 
 @dataclass(frozen=True)
@@ -145,7 +137,7 @@ class Dataset:
         """Store a new record stamped now.
 
         Raises:
-            InvalidInputError: the fields do not make a valid record.
+            InvalidFieldsError: the fields do not make a valid record.
             RecordExistsError: the key is taken.
         """
         table = self._tables[type]
@@ -160,7 +152,7 @@ class Dataset:
 
         Raises:
             RecordNotFoundError: no record has this key.
-            InvalidInputError: the changes touch the key or make the record invalid.
+            InvalidFieldsError: the changes touch the key or make the record invalid.
         """
         table = self._tables[type]
         current = self.get(type, key)

@@ -5,18 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from erpsync.demo_erp.errors import InvalidFieldsError
 from erpsync.domain.catalog import FieldKind, FieldSpec, RecordSpec
-from erpsync.domain.records import InvalidRecordError, clean_record
-from erpsync.errors import ErpSyncError
+from erpsync.domain.records import clean_record
+from erpsync.errors import InvalidRecordError
 
 Record = dict[str, Any]
 
 # The ERP sets ``updated_at`` itself; validation only needs a well-formed stand-in.
 _STAND_IN_STAMP = "2000-01-01T00:00:00+00:00"
-
-
-class InvalidInputError(ErpSyncError, ValueError):
-    """Fields sent to the admin API do not make a valid record of the type."""
 
 
 def _served(raw: Any, spec: FieldSpec) -> Any:
@@ -40,7 +37,7 @@ def _row(given: Mapping[str, Any], fields: tuple[FieldSpec, ...]) -> Record:
 def _reject_unknown(given: Mapping[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(given) - allowed)
     if unknown:
-        raise InvalidInputError(f"{where}unknown field(s): {', '.join(unknown)}")
+        raise InvalidFieldsError(f"{where}unknown field(s): {', '.join(unknown)}")
 
 
 def normalized_record(spec: RecordSpec, fields: Mapping[str, Any]) -> Record:
@@ -49,7 +46,7 @@ def normalized_record(spec: RecordSpec, fields: Mapping[str, Any]) -> Record:
     A given ``updated_at`` is ignored: the ERP stamps every change itself.
 
     Raises:
-        InvalidInputError: an unknown field, a missing required field or a value that does not
+        InvalidFieldsError: an unknown field, a missing required field or a value that does not
             parse as its declared kind.
     """
     given = {k: v for k, v in fields.items() if k != "updated_at"}
@@ -64,10 +61,10 @@ def normalized_record(spec: RecordSpec, fields: Mapping[str, Any]) -> Record:
     try:
         clean_record(spec, {**given, "updated_at": _STAND_IN_STAMP})
     except InvalidRecordError as error:
-        raise InvalidInputError(str(error)) from None
+        raise InvalidFieldsError(str(error)) from None
     record = _row(given, spec.fields)
     if "/" in record[spec.key]:
-        raise InvalidInputError(f"{spec.key}: a key cannot contain '/'")
+        raise InvalidFieldsError(f"{spec.key}: a key cannot contain '/'")
     for child in spec.children:
         record[child.name] = [_row(row, child.fields) for row in given.get(child.name) or []]
     return record
@@ -79,8 +76,8 @@ def merged_record(
     """``current`` with ``changes`` applied, validated as :func:`normalized_record` does.
 
     Raises:
-        InvalidInputError: the changes touch the key or make the record invalid.
+        InvalidFieldsError: the changes touch the key or make the record invalid.
     """
     if spec.key in changes and changes[spec.key] != current[spec.key]:
-        raise InvalidInputError(f"{spec.key}: the key of a record cannot change")
+        raise InvalidFieldsError(f"{spec.key}: the key of a record cannot change")
     return normalized_record(spec, {**current, **changes})

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from erpsync.errors import ErpSyncError
+from erpsync.errors import InvalidDraftError
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -23,18 +23,6 @@ DRAFT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_LINES = 200
 MAX_QTY = 1_000_000
 MAX_NOTES = 2000
-
-
-class InvalidDraftError(ErpSyncError, ValueError):
-    """A draft that cannot be saved; the message says which part and why."""
-
-
-class DraftConflictError(ErpSyncError):
-    """The draft id is already taken by someone else's draft."""
-
-    def __init__(self, draft_id: str) -> None:
-        super().__init__(f"draft id {draft_id!r} is already in use")
-        self.draft_id = draft_id
 
 
 def money(value: Decimal) -> Decimal:

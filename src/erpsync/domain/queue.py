@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from erpsync.domain.types import SyncMode, SyncType
+from erpsync.domain.types import SyncMode, SyncType, Trigger
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class SyncRequest:
         type: The type to sync; at most one request per type is ever queued.
         mode: ``FULL`` or ``INCREMENTAL``; merging keeps the stronger.
         priority: Higher runs first; merging keeps the higher.
-        trigger: Who asked first, e.g. ``"schedule"``, ``"manual"``, ``"smart"``, ``"resume"``.
+        trigger: Who asked first.
         requested_at: When the first request for this entry arrived.
         seq: Arrival order, assigned by the queue; the tie-breaker between equal priorities.
     """
@@ -31,7 +31,7 @@ class SyncRequest:
     type: SyncType
     mode: SyncMode
     priority: int
-    trigger: str
+    trigger: Trigger
     requested_at: datetime
     seq: int
 
@@ -86,7 +86,7 @@ class SyncQueue:
         return self._entries.get(type)
 
     def request(
-        self, type: SyncType, mode: SyncMode, priority: int, trigger: str, now: datetime
+        self, type: SyncType, mode: SyncMode, priority: int, trigger: Trigger, now: datetime
     ) -> Enqueued:
         """Queue a sync of ``type``, or merge it into the entry already queued for that type.
 

@@ -10,13 +10,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from erpsync.domain.catalog import ChildSpec, FieldKind, FieldSpec, RecordSpec
+from erpsync.errors import InvalidRecordError
 
 Value = str | int | bool | date | datetime | None
 Row = dict[str, Value]
-
-
-class InvalidRecordError(ValueError):
-    """An ERP item that cannot be mirrored; the reason says which field and why."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from erpsync.domain.types import SyncMode, SyncType
+from erpsync.domain.types import SyncMode, SyncType, Trigger
+from erpsync.errors import ErrorKind
 
 
 class RunStatus(StrEnum):
@@ -56,13 +57,14 @@ class SyncRun:
     id: int
     type: SyncType
     mode: SyncMode
-    trigger: str
+    trigger: Trigger
     status: RunStatus
     started_at: datetime
     since: datetime | None = None
     checkpoint: Checkpoint = field(default_factory=Checkpoint)
     finished_at: datetime | None = None
     error: str | None = None
+    error_kind: ErrorKind | None = None
 
     @property
     def counts(self) -> SyncCounts:

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
-from erpsync.domain.types import DEFAULT_SCHEDULE, SyncType, TypeSchedule
-from erpsync.errors import ErpSyncError
+from erpsync.domain.types import DEFAULT_SCHEDULE, SyncMode, SyncType, TypeSchedule
+from erpsync.errors import InvalidScheduleError
 
 MIN_INTERVAL = timedelta(minutes=1)
 MAX_INTERVAL = timedelta(days=7)
@@ -37,8 +37,12 @@ _TICK = timedelta(microseconds=1)
 """The resolution of ``datetime``: "strictly after t" is "at or after t + 1 µs"."""
 
 
-class InvalidScheduleError(ErpSyncError, ValueError):
-    """A schedule entry or anchor breaks the limits; the message says which value and why."""
+def scheduled_mode(last_full: datetime | None, now: datetime, full_every: timedelta) -> SyncMode:
+    """The mode of a scheduled run: incremental, but full (which also finds deletions) when
+    the type's last full sync is older than ``full_every``, or there never was one."""
+    if last_full is None or now - last_full >= full_every:
+        return SyncMode.FULL
+    return SyncMode.INCREMENTAL
 
 
 def validate_entry(entry: TypeSchedule) -> TypeSchedule:

@@ -21,12 +21,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from erpsync.domain.types import SyncType
 from erpsync.errors import ConfigurationError
 
 DEFAULT_LEASE_TTL = timedelta(seconds=45)
 DEFAULT_SAFETY_TIMEOUT = timedelta(minutes=10)
+
+
+class ResumeReason(StrEnum):
+    """Why syncs resumed: no order form is left open."""
+
+    LAST_FORM_CLOSED = "last_form_closed"
+    LEASES_EXPIRED = "leases_expired"
+    SAFETY_TIMEOUT = "safety_timeout"
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,11 @@ class Expired:
     def ended(self) -> tuple[str, ...]:
         """Every session ended, whatever the cause."""
         return self.lease_expired + self.dropped
+
+    @property
+    def reason(self) -> ResumeReason:
+        """Why the sessions ended, if that leaves none open."""
+        return ResumeReason.SAFETY_TIMEOUT if self.safety_timeout else ResumeReason.LEASES_EXPIRED
 
 
 class FormSessions:
@@ -205,17 +218,3 @@ class FormSessions:
         """When :meth:`expire` next has something to do: the earlier of the two deadlines."""
         deadlines = [d for d in (self.lease_deadline(), self.safety_deadline()) if d is not None]
         return min(deadlines, default=None)
-
-
-def may_start(type: SyncType, *, forms_open: bool) -> bool:
-    """The pause gate: while an order form is open anywhere, only ``customers`` may start."""
-    return type == SyncType.CUSTOMERS or not forms_open
-
-
-def wait_reason(type: SyncType, *, forms_open: bool, running: SyncType | None) -> str:
-    """Why a queued request of ``type`` has not started yet."""
-    if not may_start(type, forms_open=forms_open):
-        return "paused: an order form is open"
-    if running is not None:
-        return f"waiting for {running.value} to finish"
-    return "starting"

@@ -1,4 +1,4 @@
-"""The six sync types, the two sync modes and their approved defaults."""
+"""The six sync types, the two sync modes, who triggers a sync, and the approved defaults."""
 
 from __future__ import annotations
 
@@ -33,6 +33,18 @@ class SyncMode(StrEnum):
 
     def stronger(self, other: SyncMode) -> SyncMode:
         return SyncMode.FULL if SyncMode.FULL in (self, other) else SyncMode.INCREMENTAL
+
+
+class Trigger(StrEnum):
+    """Who asked for a sync."""
+
+    MANUAL = "manual"
+    SCHEDULE = "schedule"
+    #: The Smart Customer Sync of an order form.
+    SMART = "smart"
+    #: A preempted sync going back to the queue to continue from its checkpoint.
+    RESUME = "resume"
+    CLI = "cli"
 
 
 @dataclass(frozen=True)

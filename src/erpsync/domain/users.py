@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from erpsync.errors import ErpSyncError
+from erpsync.errors import InvalidUserError
 
 USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
@@ -14,18 +14,6 @@ USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 class Role(StrEnum):
     AGENT = "agent"
     ADMIN = "admin"
-
-
-class InvalidUserError(ErpSyncError, ValueError):
-    """A user's name, password or agent code is not acceptable."""
-
-
-class UserExistsError(ErpSyncError):
-    """A user with this name already exists."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"user {name!r} already exists")
-        self.name = name
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from erpsync.auth.passwords import Passwords
 from erpsync.auth.tokens import new_token, token_digest
-from erpsync.domain.users import InvalidUserError, Role, User, UserExistsError, valid_user_name
-from erpsync.errors import RecordNotFoundError
+from erpsync.domain.users import Role, User, valid_user_name
+from erpsync.errors import InvalidUserError, RecordNotFoundError, UserExistsError
 from erpsync.ports import Clock, UserStore
 
 log = logging.getLogger(__name__)

@@ -12,18 +12,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
+from erpsync.codec import decode, encode
+from erpsync.domain.snapshot import Snapshot
 from erpsync.domain.types import SyncType
-from erpsync.ports import Clock, Command, CommandQueue, Lease, LeaseStore, LiveStateStore
-from erpsync.services.control import CommandExecutor, LocalControl, RemoteControl, SyncControl
-from erpsync.services.events import EventBus
-from erpsync.services.live_state import LiveState
+from erpsync.errors import InvalidCommandError
+from erpsync.ports import (
+    Clock,
+    CommandQueue,
+    Document,
+    Fence,
+    Lease,
+    LeaseStore,
+    LiveStateStore,
+    ProcessProbe,
+    StoredCommand,
+)
+from erpsync.services.control import Control, LocalControl, RemoteControl, serve_command
+from erpsync.services.events import EventAction, EventBus
 from erpsync.services.orchestrator import Orchestrator
 
 log = logging.getLogger(__name__)
@@ -31,27 +41,23 @@ log = logging.getLogger(__name__)
 OrchestratorFactory = Callable[[datetime, Mapping[SyncType, datetime]], Orchestrator]
 
 
-def process_name() -> str:
-    """``host:pid:random``: unique per process, and tells a dead holder on this host."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+class ReleaseReason(StrEnum):
+    """Why a process gave up the orchestrator role."""
+
+    SHUTDOWN = "shutdown"
+    TAKEN = "taken_by_another_process"
+    EPOCH_CHANGED = "epoch_changed"
+    NOT_RENEWED = "not_renewed"
 
 
-def holder_is_dead(holder: str) -> bool:
-    """True when ``holder`` was a process on this host that no longer exists."""
-    host, _, rest = holder.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+@dataclass(frozen=True)
+class RoleView:
+    """This process's part: whether it holds the orchestrator role and, if not, how old the
+    holder's last published state is (a stale one means the holder is gone)."""
+
+    node: str
+    holds_role: bool
+    state_age_s: float | None
 
 
 @dataclass(frozen=True)
@@ -77,11 +83,12 @@ class ClusterNode:
         clock: Clock,
         events: EventBus,
         *,
-        fence: Callable[[str, int], None],
-        name: str | None = None,
+        fence: Fence,
+        processes: ProcessProbe,
         timings: NodeTimings | None = None,
     ) -> None:
-        self.name = name or process_name()
+        self.name = processes.name()
+        self._processes = processes
         self._leases = leases
         self._commands = commands
         self._live = live
@@ -92,11 +99,10 @@ class ClusterNode:
         self.timings = timings or NodeTimings()
         self.remote = RemoteControl(commands, live, clock)
         self.local: LocalControl | None = None
-        self._executor: CommandExecutor | None = None
         self._lease: Lease | None = None
         self._next_campaign: datetime | None = None
         self._in_flight: dict[int, asyncio.Task[None]] = {}
-        self._published: tuple[dict[str, object], datetime] | None = None
+        self._published: tuple[Document, datetime] | None = None
         self._seen_publication: datetime | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -109,24 +115,14 @@ class ClusterNode:
         return None if self.local is None else self.local.orchestrator
 
     @property
-    def control(self) -> SyncControl:
+    def control(self) -> Control:
         """Where commands go: this process's orchestrator while it holds the role."""
         return self.local if self.local is not None else self.remote
 
-    async def live_state(self) -> LiveState:
-        return await self.control.live_state()
-
-    def role(self, now: datetime) -> dict[str, object]:
-        """This process's part: whether it holds the orchestrator role and, if not, how old
-        the holder's last published state is (a stale one means the holder is gone)."""
+    def role(self, now: datetime) -> RoleView:
         seen = self._seen_publication
-        return {
-            "node": self.name,
-            "holdsRole": self.leader,
-            "stateAgeS": None
-            if self.leader or seen is None
-            else round((now - seen).total_seconds(), 3),
-        }
+        age = None if self.leader or seen is None else round((now - seen).total_seconds(), 3)
+        return RoleView(self.name, self.leader, age)
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -141,7 +137,7 @@ class ClusterNode:
                 await self._task
         for task in list(self._in_flight.values()):
             task.cancel()
-        await self._step_down("shutdown", release=True)
+        await self._step_down(ReleaseReason.SHUTDOWN, release=True)
         await self._commands.aclose()
 
     async def _run(self) -> None:
@@ -176,7 +172,9 @@ class ClusterNode:
         self._next_campaign = now + self.timings.renew_every
         current = await asyncio.to_thread(self._leases.current)
         take_over = (
-            current is not None and current.holder != self.name and holder_is_dead(current.holder)
+            current is not None
+            and current.holder != self.name
+            and self._processes.gone(current.holder)
         )
         lease = await asyncio.to_thread(
             self._leases.acquire,
@@ -188,7 +186,7 @@ class ClusterNode:
         )
         if lease is None:
             if self.local is not None:
-                await self._step_down("another process holds the role")
+                await self._step_down(ReleaseReason.TAKEN)
             return False
         held = self._lease
         if (
@@ -199,7 +197,7 @@ class ClusterNode:
         ):
             # Our lease lapsed and we took it back with nobody in between: same orchestrator,
             # new fence.
-            self._fence(self.name, lease.epoch)
+            self._fence.hold(self.name, lease.epoch)
         elif self.local is None or held is None or lease.epoch != held.epoch:
             await self._lead(lease)
         self._lease = lease
@@ -209,21 +207,28 @@ class ClusterNode:
 
     async def _lead(self, lease: Lease) -> None:
         if self.local is not None:
-            await self._step_down("epoch changed")
-        previous = await asyncio.to_thread(self._live.read)
-        last_fired = {}
-        if previous is not None:
-            state = LiveState.from_json(previous[0])
-            if state.anchor == lease.anchor:  # the same grids: do not fire their ticks again
-                last_fired = state.last_fired
-        self._fence(self.name, lease.epoch)
+            await self._step_down(ReleaseReason.EPOCH_CHANGED)
+        last_fired = await self._fired_on(lease.anchor)
+        self._fence.hold(self.name, lease.epoch)
         orchestrator = self._build(lease.anchor, last_fired)
         self._lease = lease
         self.local = LocalControl(orchestrator)
-        self._executor = CommandExecutor(self.local)
-        self._events.emit("role_acquired", self._clock.now(), node=self.name, epoch=lease.epoch)
+        self._events.emit(
+            EventAction.ROLE_ACQUIRED, self._clock.now(), node=self.name, epoch=lease.epoch
+        )
         await orchestrator.start()
         await self._publish(self._clock.now(), force=True)
+
+    async def _fired_on(self, anchor: datetime) -> Mapping[SyncType, datetime]:
+        """The ticks the previous holder fired on the same grids, not to fire them again."""
+        previous = await asyncio.to_thread(self._live.read)
+        if previous is None:
+            return {}
+        try:
+            snapshot = decode(previous[0], Snapshot)
+        except InvalidCommandError:  # published by another version: start the grids afresh
+            return {}
+        return snapshot.last_fired if snapshot.anchor == anchor else {}
 
     async def _let_go_before_expiry(self, now: datetime) -> None:
         """When the role cannot be renewed (the database is unreachable), stop talking to the
@@ -231,17 +236,19 @@ class ClusterNode:
         lease = self._lease
         held = self.local is not None and lease is not None
         if held and lease is not None and now >= lease.expires_at - self.timings.renew_every:
-            await self._step_down("the role could not be renewed", grace_s=0)
+            await self._step_down(ReleaseReason.NOT_RENEWED, grace_s=0)
 
     async def _step_down(
-        self, reason: str, *, release: bool = False, grace_s: float = 10.0
+        self, reason: ReleaseReason, *, release: bool = False, grace_s: float = 10.0
     ) -> None:
         local, lease = self.local, self._lease
         self.local = None
-        self._executor = None
         if local is not None:
-            self._events.emit("role_released", self._clock.now(), node=self.name, reason=reason)
+            self._events.emit(
+                EventAction.ROLE_RELEASED, self._clock.now(), node=self.name, reason=reason
+            )
             await local.orchestrator.stop(grace_s=grace_s)
+            self._fence.drop()
         if release and lease is not None and lease.holder == self.name:
             await asyncio.to_thread(self._leases.release, self.name, lease.epoch, self._clock.now())
         self._lease = None
@@ -250,28 +257,25 @@ class ClusterNode:
 
     async def _serve_commands(self) -> None:
         pending = await asyncio.to_thread(self._commands.pending)
-        executor = self._executor
-        if executor is None:
+        local = self.local
+        if local is None:
             return
         for command in pending:
             if command.id not in self._in_flight:
-                task = asyncio.create_task(self._answer(executor, command))
+                task = asyncio.create_task(self._answer(local.orchestrator, command))
                 self._in_flight[command.id] = task
 
-    async def _answer(self, executor: CommandExecutor, command: Command) -> None:
+    async def _answer(self, orchestrator: Orchestrator, command: StoredCommand) -> None:
         """Run one command (a smart sync may take seconds, so each runs on its own)."""
-        try:
-            answer = await executor.execute(command)
-        except Exception as exc:  # the caller gets the reason
-            answer = {"error": str(exc) or exc.__class__.__name__}
-        await asyncio.to_thread(self._commands.answer, command.id, answer, self._clock.now())
+        reply = await serve_command(orchestrator, command.document)
+        await asyncio.to_thread(self._commands.answer, command.id, reply, self._clock.now())
         self._in_flight.pop(command.id, None)
 
     async def _publish(self, now: datetime, *, force: bool = False) -> None:
         local, lease = self.local, self._lease
         if local is None or lease is None:
             return
-        state = local.orchestrator.live_state().as_json()
+        state = encode(local.orchestrator.snapshot())
         last = self._published
         if not force and last is not None:
             since = now - last[1]
@@ -289,4 +293,4 @@ class ClusterNode:
         if published is None or published[1] == self._seen_publication:
             return
         self._seen_publication = published[1]
-        self._events.emit("resync", self._clock.now(), source="live_state")
+        self._events.emit(EventAction.RESYNC, self._clock.now(), source="live_state")

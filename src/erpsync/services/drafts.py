@@ -13,13 +13,12 @@ from erpsync.domain.drafts import (
     MAX_NOTES,
     Draft,
     DraftLine,
-    InvalidDraftError,
     QtyRule,
     check_draft_id,
     check_line,
 )
 from erpsync.domain.users import User
-from erpsync.errors import RecordNotFoundError
+from erpsync.errors import InvalidDraftError, RecordNotFoundError
 from erpsync.ports import Clock, DraftStore, MirrorSearch
 
 log = logging.getLogger(__name__)

@@ -10,25 +10,88 @@ from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 log = logging.getLogger("erpsync.coordination")
 
-#: Steps worth a warning in the log rather than an info line.
-WARNING_ACTIONS = frozenset({"sync_failed", "safety_timeout", "sync_watchdog"})
-#: Frequent steps for live pages, not coordination steps: logged at debug level only.
-QUIET_ACTIONS = frozenset({"sync_progress", "resync"})
+
+class EventAction(StrEnum):
+    """Every coordination step, by the name its log line and its live event carry."""
+
+    ORCHESTRATOR_STARTED = "orchestrator_started"
+    SYNC_REQUESTED = "sync_requested"
+    SYNC_QUEUED = "sync_queued"
+    SYNC_MERGED = "sync_merged"
+    SYNC_STARTED = "sync_started"
+    SYNC_RESUMED = "sync_resumed"
+    SYNC_PROGRESS = "sync_progress"
+    SYNC_COMPLETED = "sync_completed"
+    SYNC_FAILED = "sync_failed"
+    SYNC_PREEMPTED = "sync_preempted"
+    SYNC_WATCHDOG = "sync_watchdog"
+    SESSION_OPENED = "session_opened"
+    SESSION_CLOSED = "session_closed"
+    SESSION_EXPIRED = "session_expired"
+    SAFETY_TIMEOUT = "safety_timeout"
+    SYNCS_PAUSED = "syncs_paused"
+    SYNCS_RESUMED = "syncs_resumed"
+    SMART_SYNC_REQUESTED = "smart_sync_requested"
+    SMART_SYNC_JOINED = "smart_sync_joined"
+    SMART_SYNC_REUSED = "smart_sync_reused"
+    SMART_SYNC_COMPLETED = "smart_sync_completed"
+    SCHEDULE_CHANGED = "schedule_changed"
+    ROLE_ACQUIRED = "role_acquired"
+    ROLE_RELEASED = "role_released"
+    #: For live pages only: they missed events and should reload the whole status.
+    RESYNC = "resync"
+
+    @property
+    def level(self) -> int:
+        """Failures and the safety timeout are warnings; progress and resyncs, frequent and
+        not coordination steps, are debug lines."""
+        if self in _WARNINGS:
+            return logging.WARNING
+        if self in _QUIET:
+            return logging.DEBUG
+        return logging.INFO
+
+    @property
+    def changes_runs(self) -> bool:
+        """Whether the run history changes with this step (a run began or ended)."""
+        return self in _RUN_STEPS
+
+
+_WARNINGS = frozenset(
+    {EventAction.SYNC_FAILED, EventAction.SAFETY_TIMEOUT, EventAction.SYNC_WATCHDOG}
+)
+_QUIET = frozenset({EventAction.SYNC_PROGRESS, EventAction.RESYNC})
+_RUN_STEPS = frozenset(
+    {
+        EventAction.RESYNC,
+        EventAction.SYNC_STARTED,
+        EventAction.SYNC_RESUMED,
+        EventAction.SYNC_COMPLETED,
+        EventAction.SYNC_FAILED,
+        EventAction.SYNC_PREEMPTED,
+    }
+)
 
 
 @dataclass(frozen=True)
 class Event:
     seq: int
-    action: str
+    action: EventAction
     at: datetime
     fields: Mapping[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "action": self.action, "at": self.at.isoformat(), **self.fields}
+        return {
+            "seq": self.seq,
+            "action": self.action.value,
+            "at": self.at.isoformat(),
+            **self.fields,
+        }
 
 
 def format_fields(fields: Mapping[str, Any]) -> str:
@@ -59,20 +122,15 @@ class EventBus:
         """The latest events, oldest first."""
         return list(self._recent)
 
-    def emit(self, action: str, at: datetime, **fields: Any) -> Event:
+    def emit(self, action: EventAction, at: datetime, **fields: Any) -> Event:
         event = Event(next(self._seq), action, at, fields)
-        level = logging.INFO
-        if action in WARNING_ACTIONS:
-            level = logging.WARNING
-        elif action in QUIET_ACTIONS:
-            level = logging.DEBUG
-        log.log(level, "action=%s %s", action, format_fields(fields))
+        log.log(action.level, "action=%s %s", action.value, format_fields(fields))
         self._recent.append(event)
         for queue in self._subscribers:
             if queue.full():
                 with contextlib.suppress(asyncio.QueueEmpty):
                     queue.get_nowait()
-                queue.put_nowait(Event(event.seq, "resync", at))
+                queue.put_nowait(Event(event.seq, EventAction.RESYNC, at))
             else:
                 queue.put_nowait(event)
         return event

@@ -1,47 +1,114 @@
-"""What the orchestrator holds between its decisions: the running sync, the smart-sync slot
-and what it remembers of past runs."""
+"""The operation the orchestrator runs with the ERP, and how it follows its run."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from erpsync.domain.queue import SyncRequest
-from erpsync.domain.runs import SyncRun
-from erpsync.domain.types import SyncType
-from erpsync.services.answers import SmartSyncResult
-
-#: Interactive work (the Smart Customer Sync) goes before any queued sync.
-SMART_TRIGGER = "smart"
+from erpsync.domain.dispatch import Operation, YieldReason
+from erpsync.domain.runs import RunStatus, SyncRun
+from erpsync.domain.snapshot import RunningView
+from erpsync.errors import ErrorKind
+from erpsync.ports import Clock
+from erpsync.services.events import EventAction, EventBus
 
 
 @dataclass
 class Running:
-    """The one sync in progress."""
+    """The one operation in progress; ``run`` once its row exists; ``stopping`` once it was
+    asked to give way."""
 
-    request: SyncRequest
+    operation: Operation
     started_at: datetime
     task: asyncio.Task[None] | None = None
     run: SyncRun | None = None
-    yield_reason: str | None = None
+    stopping: YieldReason | None = None
 
-    @property
-    def smart(self) -> bool:
-        return self.request.trigger == SMART_TRIGGER
+    def view(self, stopping: YieldReason | None) -> RunningView:
+        run = self.run
+        op = self.operation
+        return RunningView(
+            kind=op.kind,
+            type=op.type,
+            mode=run.mode if run else op.mode,
+            trigger=op.trigger,
+            started_at=self.started_at,
+            pages=run.checkpoint.pages if run else 0,
+            fetched=run.counts.fetched if run else 0,
+            stopping=self.stopping or stopping,
+        )
 
 
-@dataclass
-class SmartSlot:
-    future: asyncio.Future[SmartSyncResult]
-    requested_at: datetime
-    started: bool = False
+class RunWatch:
+    """A :class:`~erpsync.ports.RunObserver` that keeps ``running`` up to date and logs each
+    step of its run: started or resumed (with the mode the run really has), progress, and how
+    it ended."""
 
+    def __init__(
+        self, running: Running, events: EventBus, clock: Clock, time_limit: timedelta
+    ) -> None:
+        self._running = running
+        self._events = events
+        self._clock = clock
+        self._time_limit = time_limit
 
-@dataclass
-class Memory:
-    """What the orchestrator remembers between runs, for status and decisions."""
+    def began(self, run: SyncRun, resumed: bool) -> None:
+        self._running.run = run
+        self._events.emit(
+            EventAction.SYNC_RESUMED if resumed else EventAction.SYNC_STARTED,
+            self._clock.now(),
+            type=run.type,
+            mode=run.mode,
+            trigger=self._running.operation.trigger,
+            from_page=run.checkpoint.pages if resumed else None,
+        )
 
-    last_fired: dict[SyncType, datetime | None] = field(default_factory=dict)
-    last_full: dict[SyncType, datetime] = field(default_factory=dict)
-    last_smart: SmartSyncResult | None = None
+    def progressed(self, run: SyncRun) -> None:
+        self._running.run = run
+        self._events.emit(
+            EventAction.SYNC_PROGRESS,
+            self._clock.now(),
+            type=run.type,
+            pages=run.checkpoint.pages,
+            fetched=run.counts.fetched,
+        )
+
+    def stopping(self, reason: YieldReason) -> None:
+        self._running.stopping = reason
+
+    def ended(self, run: SyncRun) -> None:
+        running, now = self._running, self._clock.now()
+        op = running.operation
+        if run.status == RunStatus.COMPLETED:
+            counts = run.counts
+            self._events.emit(
+                EventAction.SYNC_COMPLETED,
+                now,
+                type=op.type,
+                mode=run.mode,
+                trigger=op.trigger,
+                fetched=counts.fetched,
+                inserted=counts.inserted,
+                updated=counts.updated,
+                unchanged=counts.unchanged,
+                deleted=counts.deleted,
+                quarantined=counts.quarantined,
+                pages=run.checkpoint.pages,
+                duration_s=round((now - running.started_at).total_seconds(), 3),
+            )
+        elif run.status == RunStatus.INTERRUPTED:
+            self._events.emit(
+                EventAction.SYNC_PREEMPTED,
+                now,
+                type=op.type,
+                reason=running.stopping,
+                pages=run.checkpoint.pages,
+            )
+        else:
+            if run.error_kind == ErrorKind.TIMED_OUT:
+                limit_s = int(self._time_limit.total_seconds())
+                self._events.emit(EventAction.SYNC_WATCHDOG, now, type=op.type, limit_s=limit_s)
+            self._events.emit(
+                EventAction.SYNC_FAILED, now, type=op.type, mode=run.mode, reason=run.error
+            )

@@ -1,134 +1,60 @@
-"""The one sync engine: pages through the ERP source into the mirror, for any type."""
+"""The one sync engine: pages through the ERP source into the mirror, for any type.
+
+It owns every run row: it starts a run or resumes the type's unfinished one, writes each page
+in one transaction together with the run's checkpoint, and ends the run completed, interrupted
+at a page boundary (to continue later from the checkpoint), failed with the reason, or failed
+by the watchdog when it ran past its time limit. Store calls go to a worker thread so the event
+loop keeps serving.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
 
 from erpsync.domain.catalog import SPECS, RecordSpec
-from erpsync.domain.records import (
-    CleanRecord,
-    InvalidRecordError,
-    clean_record,
-    content_hash,
-    raw_key,
-)
-from erpsync.domain.runs import Checkpoint, RunStatus, SyncCounts, SyncRun
+from erpsync.domain.dispatch import YieldReason
+from erpsync.domain.runs import Checkpoint, RunStatus, SyncRun
 from erpsync.domain.types import SyncMode, SyncType
-from erpsync.errors import ErpProtocolError
+from erpsync.errors import ErpProtocolError, ErrorKind, error_kind
 from erpsync.ports import (
     Clock,
     ErpSource,
     HashLookup,
     MirrorStore,
     PageWrite,
-    Quarantined,
+    RunObserver,
     RunStore,
     SourcePage,
+    SyncJob,
 )
+from erpsync.services.page_diff import candidates, sort_page
+from erpsync.services.watchdog import within
 
-log = logging.getLogger(__name__)
-
-ProgressListener = Callable[[SyncRun], None]
-
-
-def _never() -> bool:
-    return False
+YieldCheck = Callable[[], YieldReason | None]
 
 
-def _ignore(_run: SyncRun) -> None:
+def never() -> YieldReason | None:
     return None
 
 
-@dataclass(frozen=True)
-class Candidates:
-    """A page's items by key, each with its content hash, and the items with no usable key."""
+class QuietObserver:
+    """A :class:`~erpsync.ports.RunObserver` that is told nothing it cares about."""
 
-    items: dict[str, tuple[Any, str]]
-    keyless: list[Quarantined]
-    fetched: int
+    def began(self, run: SyncRun, resumed: bool) -> None:
+        return None
 
+    def progressed(self, run: SyncRun) -> None:
+        return None
 
-@dataclass(frozen=True)
-class SortedPage:
-    """What to write of one page, and its counts."""
-
-    upserts: list[CleanRecord]
-    quarantined: list[Quarantined]
-    counts: SyncCounts
-
-
-def candidates(spec: RecordSpec, items: Sequence[Any]) -> Candidates:
-    """Key and hash every item; a key seen twice in one page keeps its last version."""
-    keyed: dict[str, tuple[Any, str]] = {}
-    keyless: list[Quarantined] = []
-    for item in items:
-        key = raw_key(spec, item)
-        if key is None:
-            keyless.append(_quarantine(spec, item, None))
-        else:
-            keyed[key] = (item, content_hash(spec, item))
-    return Candidates(keyed, keyless, len(items))
-
-
-def sort_page(spec: RecordSpec, page: Candidates, existing: HashLookup) -> SortedPage:
-    """Compare a page with the mirror by content hash and validate only what changed.
-
-    Unchanged records are recognised by their hash alone and never parsed again.
-    """
-    upserts: list[CleanRecord] = []
-    bad = list(page.keyless)
-    inserted = updated = unchanged = 0
-    for key, (item, digest) in page.items.items():
-        known = existing.get(key)
-        if known == digest:
-            unchanged += 1
-            continue
-        try:
-            upserts.append(clean_record(spec, item, digest))
-        except InvalidRecordError as exc:
-            bad.append(Quarantined(key, str(exc), _payload(item)))
-            continue
-        if known is None:
-            inserted += 1
-        else:
-            updated += 1
-    counts = SyncCounts(
-        fetched=page.fetched,
-        inserted=inserted,
-        updated=updated,
-        unchanged=unchanged,
-        quarantined=len(bad),
-    )
-    return SortedPage(upserts, bad, counts)
-
-
-def _payload(item: Any) -> str:
-    return json.dumps(item, default=str)
-
-
-def _quarantine(spec: RecordSpec, item: Any, key: str | None) -> Quarantined:
-    try:
-        clean_record(spec, item)
-    except InvalidRecordError as exc:
-        return Quarantined(key, str(exc), _payload(item))
-    return Quarantined(key, f"no usable {spec.key}", _payload(item))
+    def stopping(self, reason: YieldReason) -> None:
+        return None
 
 
 class SyncRunner:
-    """Runs one sync of one type to its end, its failure, or the next page boundary at which
-    ``should_yield`` says to stop.
-
-    Pages are written one transaction each, together with the run's checkpoint; a run that
-    stops early (preempted, or the process died) is continued from that checkpoint by the next
-    run of its type. Store calls go to a worker thread so the event loop keeps serving.
-    """
+    """:class:`~erpsync.ports.SyncEngine` over an ERP source, the mirror and the run store."""
 
     def __init__(
         self,
@@ -147,68 +73,77 @@ class SyncRunner:
         self._overlap = overlap
         self._specs = specs
 
+    async def last_full_syncs(self) -> dict[SyncType, datetime]:
+        return await asyncio.to_thread(self._last_full_syncs)
+
+    def _last_full_syncs(self) -> dict[SyncType, datetime]:
+        found: dict[SyncType, datetime] = {}
+        for type in SyncType:
+            for run in self._runs.recent(type, 50):
+                if run.mode == SyncMode.FULL and run.status == RunStatus.COMPLETED:
+                    if run.finished_at is not None:
+                        found[type] = run.finished_at
+                    break
+        return found
+
     async def run(
         self,
-        type: SyncType,
-        mode: SyncMode = SyncMode.INCREMENTAL,
+        job: SyncJob,
         *,
-        trigger: str = "manual",
-        should_yield: Callable[[], bool] = _never,
-        on_page: ProgressListener = _ignore,
-        resume: bool = True,
+        yield_reason: YieldCheck = never,
+        observer: RunObserver | None = None,
+        time_limit: timedelta | None = None,
     ) -> SyncRun:
-        """Sync ``type`` and return the run as it ended: completed, interrupted or failed.
+        """Sync ``job.type`` and return the run as it ended (see ``SyncEngine.run``)."""
+        begun: list[SyncRun] = []
+        attempt = self._run(job, yield_reason, observer or QuietObserver(), begun)
+        if time_limit is None:
+            return await attempt
+        finished = await within(self._clock, time_limit, attempt)
+        if finished is not None:
+            return finished
+        return await asyncio.to_thread(self._timed_out, job, begun, time_limit)
 
-        With ``resume`` (the default) an unfinished run of the type is continued from its
-        checkpoint; without it a new run starts and the unfinished one waits its turn.
-        """
-        spec = self._specs[type]
-        run = await self._begin(type, mode, trigger, resume=resume)
+    def _timed_out(self, job: SyncJob, begun: list[SyncRun], limit: timedelta) -> SyncRun:
+        now = self._clock.now()
+        run = begun[0] if begun else None
+        if run is None:  # it hung before its run was even recorded
+            run = self._runs.start(job.type, job.mode, trigger=job.trigger, since=None, at=now)
+        reason = f"exceeded the maximum run time of {int(limit.total_seconds())} s"
+        return self._runs.fail(run.id, now, ErrorKind.TIMED_OUT, reason)
+
+    async def _run(
+        self, job: SyncJob, yield_reason: YieldCheck, observer: RunObserver, begun: list[SyncRun]
+    ) -> SyncRun:
+        run, resumed = await asyncio.to_thread(self._begin, job)
+        begun.append(run)
+        observer.began(run, resumed)
         try:
-            return await self._pages(spec, run, should_yield, on_page)
+            return await self._pages(self._specs[job.type], run, yield_reason, observer)
         except Exception as exc:
             reason = str(exc) or exc.__class__.__name__
             return await asyncio.to_thread(
-                self._runs.finish_run,
-                run.id,
-                RunStatus.FAILED,
-                finished_at=self._clock.now(),
-                error=reason,
+                self._runs.fail, run.id, self._clock.now(), error_kind(exc), reason
             )
 
-    async def _begin(
-        self, type: SyncType, mode: SyncMode, trigger: str, *, resume: bool
-    ) -> SyncRun:
-        pending = await asyncio.to_thread(self._runs.resumable_run, type) if resume else None
+    def _begin(self, job: SyncJob) -> tuple[SyncRun, bool]:
+        """The run to go on with: the type's unfinished one if it covers the job's mode, else a
+        new one (an unfinished incremental run is then superseded by the full one)."""
+        now = self._clock.now()
+        mode = job.mode
+        pending = self._runs.unfinished(job.type) if job.resume else None
         if pending is not None:
             if pending.continues_as(mode):
-                return await asyncio.to_thread(self._runs.reopen_run, pending.id)
-            await asyncio.to_thread(
-                self._runs.finish_run,
-                pending.id,
-                RunStatus.FAILED,
-                finished_at=self._clock.now(),
-                error="superseded by a full sync",
-            )
-        watermark = await asyncio.to_thread(self._runs.watermark, type)
+                return self._runs.resume(pending.id, now), True
+            self._runs.fail(pending.id, now, ErrorKind.SUPERSEDED, "superseded by a full sync")
+        watermark = self._runs.watermark(job.type)
         if watermark is None:
             mode = SyncMode.FULL
         since = None if mode == SyncMode.FULL or watermark is None else watermark - self._overlap
-        return await asyncio.to_thread(
-            self._runs.start_run,
-            type,
-            mode,
-            trigger=trigger,
-            since=since,
-            started_at=self._clock.now(),
-        )
+        return self._runs.start(job.type, mode, trigger=job.trigger, since=since, at=now), False
 
     async def _pages(
-        self,
-        spec: RecordSpec,
-        run: SyncRun,
-        should_yield: Callable[[], bool],
-        on_page: ProgressListener,
+        self, spec: RecordSpec, run: SyncRun, yield_reason: YieldCheck, observer: RunObserver
     ) -> SyncRun:
         full = run.mode == SyncMode.FULL
         checkpoint = run.checkpoint
@@ -222,21 +157,23 @@ class SyncRunner:
                         f"the ERP answered cursor {asked!r} with the same cursor: "
                         "paging would never end"
                     )
-                # The next page is fetched while this one is written, unless the run is about
-                # to give way: then the page in flight is the last one this run writes.
-                if page.next_cursor is not None and not should_yield():
-                    ahead = asyncio.ensure_future(self._fetch(spec, run, page.next_cursor))
+                # The next page is fetched while this one is written, unless the run is to give
+                # way: then the page in flight is the last one this run writes.
+                if page.next_cursor is not None:
+                    reason = yield_reason()
+                    if reason is None:
+                        ahead = asyncio.ensure_future(self._fetch(spec, run, page.next_cursor))
+                    else:
+                        observer.stopping(reason)
                 checkpoint = await asyncio.to_thread(
                     self._write_page, spec, run, page, checkpoint, mark_seen=full
                 )
                 run = run.with_checkpoint(checkpoint)
-                on_page(run)
+                observer.progressed(run)
                 if page.next_cursor is None:
-                    return await self._complete(spec, run)
+                    return await asyncio.to_thread(self._complete, spec, run)
                 if ahead is None:
-                    return await asyncio.to_thread(
-                        self._runs.finish_run, run.id, RunStatus.INTERRUPTED, finished_at=None
-                    )
+                    return await asyncio.to_thread(self._runs.interrupt, run.id)
                 asked = page.next_cursor
                 page, ahead = await ahead, None
         finally:
@@ -287,19 +224,11 @@ class SyncRunner:
         )
         return written.checkpoint
 
-    async def _complete(self, spec: RecordSpec, run: SyncRun) -> SyncRun:
+    def _complete(self, spec: RecordSpec, run: SyncRun) -> SyncRun:
         deleted = 0
         if run.mode == SyncMode.FULL:
-            deleted = await asyncio.to_thread(self._mirror.sweep, spec, run.id, self._clock.now())
+            deleted = self._mirror.sweep(spec, run.id, self._clock.now())
         mark = run.checkpoint.high_water_mark
         if mark is not None:
-            current = await asyncio.to_thread(self._runs.watermark, spec.type)
-            if current is None or mark > current:
-                await asyncio.to_thread(self._runs.set_watermark, spec.type, mark)
-        return await asyncio.to_thread(
-            self._runs.finish_run,
-            run.id,
-            RunStatus.COMPLETED,
-            finished_at=self._clock.now(),
-            counts_delta_deleted=deleted,
-        )
+            self._runs.advance_watermark(spec.type, mark)
+        return self._runs.complete(run.id, self._clock.now(), deleted=deleted)

@@ -8,10 +8,12 @@ from fastapi import Depends, HTTPException, Request
 
 from erpsync.bootstrap import Services
 from erpsync.domain.users import User
+from erpsync.errors import ForbiddenError
 from erpsync.services.accounts import Accounts
-from erpsync.services.control import SyncControl
+from erpsync.services.control import Control
 from erpsync.services.drafts import DraftService
 from erpsync.services.order_data import OrderFormData
+from erpsync.services.status import StatusService
 
 
 def get_services(request: Request) -> Services:
@@ -19,9 +21,13 @@ def get_services(request: Request) -> Services:
     return services
 
 
-def get_control(request: Request) -> SyncControl:
+def get_control(request: Request) -> Control:
     """The orchestrator in charge: in this process, or reached through the database."""
     return get_services(request).node.control
+
+
+def get_status(request: Request) -> StatusService:
+    return get_services(request).status
 
 
 def get_accounts(request: Request) -> Accounts:
@@ -46,12 +52,13 @@ def current_user(request: Request) -> User:
 
 def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
     if not user.is_admin:
-        raise HTTPException(403, "only an admin may do this")
+        raise ForbiddenError("only an admin may do this")
     return user
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
-ControlDep = Annotated[SyncControl, Depends(get_control)]
+ControlDep = Annotated[Control, Depends(get_control)]
+StatusDep = Annotated[StatusService, Depends(get_status)]
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 DraftsDep = Annotated[DraftService, Depends(get_drafts)]
 OrderDataDep = Annotated[OrderFormData, Depends(get_order_data)]

@@ -10,10 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from erpsync.domain.drafts import DraftConflictError
-from erpsync.domain.users import UserExistsError
-from erpsync.errors import ErpSyncError, ErpUnavailableError
-from erpsync.services.control import OrchestratorUnavailableError
+from erpsync.errors import ErpSyncError, ErrorCategory
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +36,23 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return _error(422, f"invalid request: {summary}", problems=problems)
 
 
+#: The one place where an error's category becomes a status code.
+STATUS_OF = {
+    ErrorCategory.NOT_FOUND: 404,
+    ErrorCategory.CONFLICT: 409,
+    ErrorCategory.INVALID_INPUT: 422,
+    ErrorCategory.UNAVAILABLE: 503,
+    ErrorCategory.FORBIDDEN: 403,
+    ErrorCategory.INTERNAL: 500,
+}
+
+
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, DraftConflictError | UserExistsError):
-        return _error(409, str(exc))
-    if isinstance(exc, LookupError):
-        return _error(404, str(exc))
-    if isinstance(exc, ValueError):
-        return _error(422, str(exc))
-    if isinstance(exc, ErpUnavailableError | OrchestratorUnavailableError):
-        return _error(503, str(exc))
-    return _error(400, str(exc))
+    assert isinstance(exc, ErpSyncError)
+    status = STATUS_OF[exc.category]
+    if status == 500:
+        log.error("action=request_failed path=%s error=%r", request.url.path, str(exc))
+    return _error(status, str(exc))
 
 
 async def _client_gone(request: Request, exc: Exception) -> JSONResponse:

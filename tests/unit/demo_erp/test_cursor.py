@@ -4,7 +4,8 @@ import base64
 
 import pytest
 
-from erpsync.demo_erp.cursor import InvalidCursorError, Keyset, decode_cursor, encode_cursor
+from erpsync.demo_erp.cursor import Keyset, decode_cursor, encode_cursor
+from erpsync.demo_erp.errors import InvalidCursorError
 from erpsync.domain.types import SyncType
 
 from .conftest import ANCHOR

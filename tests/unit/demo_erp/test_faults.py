@@ -6,8 +6,9 @@ from erpsync.demo_erp.config import DemoErpConfig, FaultSettings
 from erpsync.demo_erp.data import generate_dataset
 from erpsync.demo_erp.faults import Fault, FaultInjector
 from erpsync.domain.catalog import SPECS
-from erpsync.domain.records import InvalidRecordError, clean_record
+from erpsync.domain.records import clean_record
 from erpsync.domain.types import SyncType
+from erpsync.errors import InvalidRecordError
 
 from .conftest import ANCHOR, SMALL
 

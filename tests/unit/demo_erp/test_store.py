@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from erpsync.demo_erp.config import DemoErpConfig
 from erpsync.demo_erp.data import generate_dataset
-from erpsync.demo_erp.store import Dataset, RecordExistsError
-from erpsync.demo_erp.validation import InvalidInputError
+from erpsync.demo_erp.errors import InvalidFieldsError, RecordExistsError
+from erpsync.demo_erp.store import Dataset
 from erpsync.domain.types import SyncType
 from erpsync.errors import RecordNotFoundError
 
@@ -144,7 +144,7 @@ def test_create_refuses_a_taken_key(clock: SteppingClock) -> None:
 def test_create_refuses_invalid_fields(clock: SteppingClock) -> None:
     dataset = _dataset(clock)
 
-    with pytest.raises(InvalidInputError, match="name: required"):
+    with pytest.raises(InvalidFieldsError, match="name: required"):
         dataset.create(CUSTOMERS, {"code": "C999999"})
 
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from erpsync.demo_erp.validation import InvalidInputError, merged_record, normalized_record
+from erpsync.demo_erp.errors import InvalidFieldsError
+from erpsync.demo_erp.validation import merged_record, normalized_record
 from erpsync.domain.catalog import CUSTOMERS, ORDERS, PRICES
 
 
@@ -29,9 +30,9 @@ def test_order_lines_are_checked_too() -> None:
     record = normalized_record(ORDERS, {**order, "lines": [line]})
 
     assert record["lines"] == [{**line, "discount": None}]
-    with pytest.raises(InvalidInputError, match=r"lines\[0\]: unknown field"):
+    with pytest.raises(InvalidFieldsError, match=r"lines\[0\]: unknown field"):
         normalized_record(ORDERS, {**order, "lines": [{**line, "colour": "red"}]})
-    with pytest.raises(InvalidInputError, match="qty"):
+    with pytest.raises(InvalidFieldsError, match="qty"):
         normalized_record(ORDERS, {**order, "lines": [{**line, "qty": "tanti"}]})
 
 
@@ -45,13 +46,13 @@ def test_order_lines_are_checked_too() -> None:
     ],
 )
 def test_invalid_fields_are_refused(fields: dict[str, str], message: str) -> None:
-    with pytest.raises(InvalidInputError, match=message):
+    with pytest.raises(InvalidFieldsError, match=message):
         normalized_record(CUSTOMERS, fields)
 
 
 def test_a_merge_cannot_change_the_key() -> None:
     current = normalized_record(CUSTOMERS, {"code": "C1", "name": "X"})
 
-    with pytest.raises(InvalidInputError, match="key"):
+    with pytest.raises(InvalidFieldsError, match="key"):
         merged_record(CUSTOMERS, current, {"code": "C2"})
     assert merged_record(CUSTOMERS, current, {"code": "C1", "city": "Roma"})["city"] == "Roma"

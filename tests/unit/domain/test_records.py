@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from erpsync.domain.catalog import SPECS
-from erpsync.domain.records import InvalidRecordError, clean_record, content_hash, raw_key
+from erpsync.domain.records import clean_record, content_hash, raw_key
 from erpsync.domain.types import SyncType
+from erpsync.errors import InvalidRecordError
 
 INVOICES = SPECS[SyncType.INVOICES]
 ORDERS = SPECS[SyncType.ORDERS]

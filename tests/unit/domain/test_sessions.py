@@ -10,10 +10,7 @@ from erpsync.domain.sessions import (
     Expired,
     FormSession,
     FormSessions,
-    may_start,
-    wait_reason,
 )
-from erpsync.domain.types import SyncType
 from erpsync.errors import ConfigurationError
 
 T = datetime(2024, 5, 6, 8, 0, tzinfo=UTC)
@@ -213,17 +210,3 @@ def test_next_deadline_is_the_earlier_of_lease_and_safety() -> None:
 def test_durations_must_be_positive(lease: timedelta, safety: timedelta) -> None:
     with pytest.raises(ConfigurationError, match="must be positive"):
         FormSessions(lease_ttl=lease, safety_timeout=safety)
-
-
-def test_only_customers_start_while_a_form_is_open() -> None:
-    assert may_start(SyncType.CUSTOMERS, forms_open=True)
-    assert not may_start(SyncType.ORDERS, forms_open=True)
-    assert may_start(SyncType.ORDERS, forms_open=False)
-
-
-def test_a_queued_request_says_why_it_waits() -> None:
-    paused = wait_reason(SyncType.PRICES, forms_open=True, running=SyncType.CUSTOMERS)
-    assert paused == "paused: an order form is open"
-    behind = wait_reason(SyncType.PRICES, forms_open=False, running=SyncType.ORDERS)
-    assert behind == "waiting for orders to finish"
-    assert wait_reason(SyncType.PRICES, forms_open=False, running=None) == "starting"

@@ -10,17 +10,26 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import Engine
 
+from erpsync.adapters.db.users import SqlUserStore
 from erpsync.adapters.erp_http import HttpErpSource, RetryPolicy
+from erpsync.auth.passwords import Passwords
 from erpsync.demo_erp import DemoErpConfig, LatencyProfile, Volumes, create_demo_erp_app
+from erpsync.domain.answers import SmartSyncResult, SyncRequested
 from erpsync.domain.catalog import SPECS
-from erpsync.domain.types import SyncType
+from erpsync.domain.commands import CloseForm, OpenForm, PingForm, RequestSync
+from erpsync.domain.snapshot import Snapshot
+from erpsync.domain.types import SyncMode, SyncType
 from erpsync.ports import ErpSource, SourcePage
+from erpsync.services.accounts import Accounts
 from erpsync.services.events import Event, EventBus
 from erpsync.services.orchestrator import Orchestrator
 from erpsync.services.orchestrator_config import OrchestratorConfig
 from erpsync.services.sync_runner import SyncRunner
 from erpsync.testing import FakeClock, InMemoryMirrorStore, InMemoryRunStore, InMemoryScheduleStore
+from tests.integration.web_seed import AT
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 VOLUMES = Volumes(customers=30, products=120, prices=20, orders=20, ddt=20, invoices=20)
@@ -81,6 +90,26 @@ class World:
     def started(self) -> list[SyncType]:
         return [e.fields["type"] for e in self.actions("sync_started", "sync_resumed")]
 
+    # -- the orchestrator's public surface, for short tests ---------------------------------
+
+    def snapshot(self) -> Snapshot:
+        return self.orchestrator.snapshot()
+
+    def queued(self) -> list[SyncType]:
+        return [q.type for q in self.snapshot().queue]
+
+    async def request(self, type: SyncType, mode: SyncMode = SyncMode.INCREMENTAL) -> SyncRequested:
+        return await self.orchestrator.handle(RequestSync(type, mode))
+
+    async def open_form(self, session_id: str) -> SmartSyncResult:
+        return (await self.orchestrator.handle(OpenForm(session_id))).result
+
+    async def ping(self, session_id: str, *, active: bool = False) -> bool:
+        return (await self.orchestrator.handle(PingForm(session_id, active))).known
+
+    async def close_form(self, session_id: str) -> bool:
+        return (await self.orchestrator.handle(CloseForm(session_id))).closed
+
     async def settle(self) -> None:
         """Let tasks run until nothing more happens without the clock moving."""
         for _ in range(50):
@@ -115,7 +144,7 @@ def build_world(
     specs = {t: replace(s, page_size=PAGE_SIZE) for t, s in SPECS.items()}
     runner = SyncRunner(source, mirror, runs, clock, specs=specs)
     events = EventBus(buffer=10_000, history=100_000)
-    orchestrator = Orchestrator(runner, runs, schedules, clock, events, config)
+    orchestrator = Orchestrator(runner, schedules, clock, events, config)
     return World(clock, source, runs, mirror, schedules, events, orchestrator, demo)
 
 
@@ -141,6 +170,20 @@ async def world(orchestrator_config: OrchestratorConfig) -> AsyncIterator[World]
         yield built
         await built.orchestrator.stop(grace_s=1)
         await built.source.aclose()
+
+
+FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(AT)
+
+
+@pytest.fixture
+def accounts(sqlite_engine: Engine, clock: FakeClock) -> Accounts:
+    """Accounts over the SQL user store, hashing passwords cheaply."""
+    return Accounts(SqlUserStore(sqlite_engine), Passwords(FAST), clock)
 
 
 @pytest.fixture(autouse=True)

@@ -7,12 +7,15 @@ from datetime import timedelta
 
 import pytest
 
+from erpsync.domain.answers import RequestOutcome
 from erpsync.domain.catalog import SPECS
+from erpsync.domain.commands import ChangeSchedule, RequestAll
+from erpsync.domain.dispatch import YieldReason
 from erpsync.domain.runs import RunStatus
-from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
-from erpsync.services.answers import RequestOutcome
+from erpsync.domain.types import SyncMode, SyncType, Trigger, TypeSchedule
+from erpsync.errors import InvalidScheduleError
 from erpsync.services.orchestrator_config import OrchestratorConfig
-from tests.unit.services.conftest import VOLUMES, World
+from tests.unit.services.conftest import T0, VOLUMES, World
 
 BY_PRIORITY = [
     SyncType.ORDERS,
@@ -27,13 +30,13 @@ BY_PRIORITY = [
 async def test_requests_at_once_run_one_at_a_time_in_priority_order(world: World) -> None:
     orch = world.orchestrator
     world.source.gate(SyncType.PRODUCTS)
-    first = orch.request(SyncType.PRODUCTS)
-    answers = [orch.request(t) for t in reversed(BY_PRIORITY[:-1])]
+    first = await world.request(SyncType.PRODUCTS)
+    answers = [await world.request(t) for t in reversed(BY_PRIORITY[:-1])]
 
     assert first.outcome == RequestOutcome.STARTED
     assert [a.outcome for a in answers] == [RequestOutcome.QUEUED] * 5
     assert [a.position for a in answers] == [1, 1, 1, 1, 1]
-    assert [r.type for r in orch.queue.entries()] == BY_PRIORITY[:-1]
+    assert world.queued() == BY_PRIORITY[:-1]
 
     world.source.open(SyncType.PRODUCTS)
     await orch.run_until_idle()
@@ -46,7 +49,7 @@ async def test_requests_at_once_run_one_at_a_time_in_priority_order(world: World
 
 
 async def test_all_six_types_really_sync(world: World) -> None:
-    world.orchestrator.request_all()
+    await world.orchestrator.handle(RequestAll())
     await world.orchestrator.run_until_idle()
     for type in SyncType:
         assert world.mirror.count(SPECS[type]) == VOLUMES.of(type)
@@ -58,25 +61,23 @@ async def test_all_six_types_really_sync(world: World) -> None:
 async def test_a_request_for_a_queued_type_merges_keeping_the_stronger_mode(
     world: World,
 ) -> None:
-    orch = world.orchestrator
     world.source.gate(SyncType.ORDERS)
-    orch.request(SyncType.ORDERS)
-    orch.request(SyncType.PRICES, SyncMode.INCREMENTAL)
-    merged = orch.request(SyncType.PRICES, SyncMode.FULL)
-    again = orch.request(SyncType.PRICES, SyncMode.INCREMENTAL)
+    await world.request(SyncType.ORDERS)
+    await world.request(SyncType.PRICES, SyncMode.INCREMENTAL)
+    merged = await world.request(SyncType.PRICES, SyncMode.FULL)
+    again = await world.request(SyncType.PRICES, SyncMode.INCREMENTAL)
 
     assert merged.outcome == again.outcome == RequestOutcome.MERGED
-    assert len(orch.queue) == 1
-    assert orch.queue.entries()[0].mode == SyncMode.FULL
+    assert len(world.snapshot().queue) == 1
+    assert world.snapshot().queue[0].mode == SyncMode.FULL
 
 
 async def test_a_request_for_the_running_type_merges_into_it(world: World) -> None:
-    orch = world.orchestrator
     world.source.gate(SyncType.ORDERS)
-    orch.request(SyncType.ORDERS, SyncMode.FULL)
-    answer = orch.request(SyncType.ORDERS)
+    await world.request(SyncType.ORDERS, SyncMode.FULL)
+    answer = await world.request(SyncType.ORDERS)
     assert answer.outcome == RequestOutcome.MERGED
-    assert len(orch.queue) == 0
+    assert len(world.snapshot().queue) == 0
 
 
 async def test_the_coordination_steps_are_logged(
@@ -84,9 +85,9 @@ async def test_the_coordination_steps_are_logged(
 ) -> None:
     orch = world.orchestrator
     world.source.gate(SyncType.ORDERS)
-    orch.request(SyncType.ORDERS)
-    orch.request(SyncType.PRICES)
-    orch.request(SyncType.PRICES)
+    await world.request(SyncType.ORDERS)
+    await world.request(SyncType.PRICES)
+    await world.request(SyncType.PRICES)
     world.source.open(SyncType.ORDERS)
     await orch.run_until_idle()
     messages = [r.getMessage() for r in caplog.records if r.name == "erpsync.coordination"]
@@ -112,7 +113,7 @@ class TestSchedule:
         self, world: World
     ) -> None:
         orch = world.orchestrator
-        anchor = orch.schedule.anchor
+        anchor = world.snapshot().anchor
         for _minute in range(3 * 60 + 1):
             await orch.run_until_idle()
             await world.clock.advance(60)
@@ -147,81 +148,90 @@ class TestSchedule:
         self, world: World
     ) -> None:
         orch = world.orchestrator
-        await orch.open_form("tab-0000001")
+        await world.open_form("tab-0000001")
         for _ in range(35):  # 35 minutes with the form open: orders come due 3 more times
             await world.clock.advance(60)
-            orch.ping_form("tab-0000001", active=True)
+            await world.ping("tab-0000001", active=True)
             await orch.run_until_idle()
-        assert [r.type for r in orch.queue.entries()].count(SyncType.ORDERS) == 1
+        assert world.queued().count(SyncType.ORDERS) == 1
         merged = [e for e in world.actions("sync_merged") if e.fields["type"] == "orders"]
         assert len(merged) == 3
-        orch.close_form("tab-0000001")
+        await world.close_form("tab-0000001")
         await orch.run_until_idle()
-        assert not orch.queue.entries()
+        assert not world.snapshot().queue
 
     async def test_a_schedule_change_applies_at_once_and_is_persisted(self, world: World) -> None:
         orch = world.orchestrator
         await orch.run_until_idle()
         entry = TypeSchedule(SyncType.PRODUCTS, 7, timedelta(minutes=15), timedelta(0))
-        orch.change_schedule(entry)
+        changed = await orch.handle(ChangeSchedule(entry))
+        assert changed.entry == entry
         assert world.schedules.load()[SyncType.PRODUCTS] == entry
-        assert orch.schedule.priority(SyncType.PRODUCTS) == 7
+        assert world.snapshot().schedule[SyncType.PRODUCTS].priority == 7
         await world.clock.advance(15 * 60)
         await orch.run_until_idle()
         fired = [e.at for e in world.actions("sync_requested") if e.fields["type"] == "products"]
-        assert fired == [orch.schedule.anchor + timedelta(minutes=15)]
+        assert fired == [world.snapshot().anchor + timedelta(minutes=15)]
+
+    async def test_a_schedule_entry_out_of_limits_is_refused_and_changes_nothing(
+        self, world: World
+    ) -> None:
+        entry = TypeSchedule(SyncType.DDT, 4, timedelta(seconds=5), timedelta(0))
+        with pytest.raises(InvalidScheduleError, match="interval"):
+            await world.orchestrator.handle(ChangeSchedule(entry))
+        assert world.schedules.load() == {}
+        assert world.snapshot().schedule[SyncType.DDT].interval == timedelta(minutes=45)
 
 
 class TestOrderForm:
     async def test_two_tabs_count_twice_and_syncs_resume_with_the_last(self, world: World) -> None:
         orch = world.orchestrator
-        await orch.open_form("tab-0000001")
-        assert (orch.sessions.count, orch.sessions.paused) == (1, True)
-        await orch.open_form("tab-0000002")
-        assert orch.sessions.count == 2
-        await orch.open_form("tab-0000002")
-        assert orch.sessions.count == 2, "the same tab registering twice counts once"
-        orch.request(SyncType.PRICES)
+        await world.open_form("tab-0000001")
+        assert (world.snapshot().sessions, world.snapshot().paused) == (1, True)
+        await world.open_form("tab-0000002")
+        assert world.snapshot().sessions == 2
+        await world.open_form("tab-0000002")
+        assert world.snapshot().sessions == 2, "the same tab registering twice counts once"
+        await world.request(SyncType.PRICES)
         await orch.run_until_idle()
-        assert SyncType.PRICES in orch.queue
+        assert SyncType.PRICES in world.queued()
 
-        orch.close_form("tab-0000001")
+        await world.close_form("tab-0000001")
         await orch.run_until_idle()
-        assert (orch.sessions.count, orch.sessions.paused) == (1, True)
-        assert SyncType.PRICES in orch.queue
+        assert (world.snapshot().sessions, world.snapshot().paused) == (1, True)
+        assert SyncType.PRICES in world.queued()
 
-        orch.close_form("tab-0000002")
+        await world.close_form("tab-0000002")
         await orch.run_until_idle()
-        assert (orch.sessions.count, orch.sessions.paused) == (0, False)
-        assert SyncType.PRICES not in orch.queue
+        assert (world.snapshot().sessions, world.snapshot().paused) == (0, False)
+        assert SyncType.PRICES not in world.queued()
         assert world.mirror.count(SPECS[SyncType.PRICES]) == VOLUMES.prices
 
     async def test_paused_requests_run_in_priority_order_when_the_pause_ends(
         self, world: World
     ) -> None:
         orch = world.orchestrator
-        await orch.open_form("tab-0000001")
+        await world.open_form("tab-0000001")
         for type in (SyncType.PRODUCTS, SyncType.PRICES, SyncType.ORDERS, SyncType.CUSTOMERS):
-            orch.request(type)
+            await world.request(type)
         await orch.run_until_idle()
         assert world.started() == [SyncType.CUSTOMERS, SyncType.CUSTOMERS]
-        orch.close_form("tab-0000001")
+        await world.close_form("tab-0000001")
         await orch.run_until_idle()
         assert world.started()[2:] == [SyncType.ORDERS, SyncType.PRICES, SyncType.PRODUCTS]
 
     async def test_smart_sync_fetches_only_recent_customers(self, world: World) -> None:
-        orch = world.orchestrator
-        first = await orch.open_form("tab-0000001")
+        first = await world.open_form("tab-0000001")
         assert first.mode == SyncMode.FULL, "an empty mirror needs a full customer sync"
         assert first.inserted == VOLUMES.customers
-        orch.close_form("tab-0000001")
+        await world.close_form("tab-0000001")
         await world.clock.advance(3600)
         created = await world.demo.post(
             "/admin/customers", json={"code": "C-NEW-1", "name": "Cliente Nuovo S.r.l."}
         )
         created.raise_for_status()
 
-        second = await orch.open_form("tab-0000002")
+        second = await world.open_form("tab-0000002")
 
         assert second.mode == SyncMode.INCREMENTAL
         assert second.status == RunStatus.COMPLETED
@@ -230,11 +240,10 @@ class TestOrderForm:
         assert world.mirror.get(SPECS[SyncType.CUSTOMERS], "C-NEW-1") is not None
 
     async def test_a_second_tab_joins_the_smart_sync_in_flight(self, world: World) -> None:
-        orch = world.orchestrator
         world.source.gate(SyncType.CUSTOMERS)
-        one = asyncio.create_task(orch.open_form("tab-0000001"))
+        one = asyncio.create_task(world.open_form("tab-0000001"))
         await world.settle()
-        two = asyncio.create_task(orch.open_form("tab-0000002"))
+        two = asyncio.create_task(world.open_form("tab-0000002"))
         await world.settle()
         world.source.open(SyncType.CUSTOMERS)
         first, second = await asyncio.gather(one, two)
@@ -243,28 +252,27 @@ class TestOrderForm:
         assert len(world.actions("smart_sync_joined")) == 1
 
     async def test_a_recent_smart_sync_is_reused(self, world: World) -> None:
-        orch = world.orchestrator
-        first = await orch.open_form("tab-0000001")
+        first = await world.open_form("tab-0000001")
         await world.clock.advance(3)
-        again = await orch.open_form("tab-0000002")
+        again = await world.open_form("tab-0000002")
         assert again.reused and again.run_id == first.run_id
         await world.clock.advance(30)
-        later = await orch.open_form("tab-0000003")
+        later = await world.open_form("tab-0000003")
         assert not later.reused
 
     async def test_smart_sync_preempts_a_long_sync_which_later_resumes_from_its_checkpoint(
         self, world: World
     ) -> None:
         orch = world.orchestrator
-        await orch.open_form("tab-0000000")  # customers mirrored once
-        orch.close_form("tab-0000000")
+        await world.open_form("tab-0000000")  # customers mirrored once
+        await world.close_form("tab-0000000")
         world.source.gate(SyncType.PRODUCTS)
-        orch.request(SyncType.PRODUCTS, SyncMode.FULL)
+        await world.request(SyncType.PRODUCTS, SyncMode.FULL)
         world.source.release(SyncType.PRODUCTS, 3)
         await world.until(lambda: len(world.source.fetches) >= 6, "3 pages of products")
         await world.until(world.blocked_on(SyncType.PRODUCTS), "products waits for page 4")
         await world.clock.advance(60)
-        smart = asyncio.create_task(orch.open_form("tab-0000001"))
+        smart = asyncio.create_task(world.open_form("tab-0000001"))
         await world.settle()
         assert not smart.done(), "the products page in flight finishes first"
         world.source.release(SyncType.PRODUCTS, 1)
@@ -275,9 +283,9 @@ class TestOrderForm:
         assert [e.fields["type"] for e in preempted] == [SyncType.PRODUCTS]
         pages_before = preempted[0].fields["pages"]
         assert pages_before == 4, "at most one more page of products after the smart sync came"
-        assert SyncType.PRODUCTS in orch.queue
+        assert SyncType.PRODUCTS in world.queued()
 
-        orch.close_form("tab-0000001")
+        await world.close_form("tab-0000001")
         world.source.open(SyncType.PRODUCTS)
         await orch.run_until_idle()
 
@@ -285,7 +293,7 @@ class TestOrderForm:
         assert [(e.fields["type"], e.fields["from_page"]) for e in resumed] == [
             (SyncType.PRODUCTS, pages_before)
         ]
-        products = [r for r in world.runs.recent_runs(SyncType.PRODUCTS)]
+        products = [r for r in world.runs.recent(SyncType.PRODUCTS)]
         assert len(products) == 1, "the same run continued"
         assert products[0].status == RunStatus.COMPLETED
         assert products[0].counts.inserted == VOLUMES.products
@@ -293,36 +301,54 @@ class TestOrderForm:
         assert world.mirror.count(SPECS[SyncType.PRODUCTS]) == VOLUMES.products
 
     async def test_a_pause_stops_a_running_sync_at_its_next_page(self, world: World) -> None:
-        orch = world.orchestrator
-        await orch.open_form("tab-0000000")
-        orch.close_form("tab-0000000")
+        await world.open_form("tab-0000000")
+        await world.close_form("tab-0000000")
         world.source.gate(SyncType.PRODUCTS)
-        orch.request(SyncType.PRODUCTS, SyncMode.FULL)
+        world.source.gate(SyncType.CUSTOMERS)
+        await world.request(SyncType.PRODUCTS, SyncMode.FULL)
         world.source.release(SyncType.PRODUCTS, 2)
         await world.until(world.blocked_on(SyncType.PRODUCTS), "products waits for page 3")
-        orch.sessions.open("tab-0000001", world.clock.now())  # a pause without a smart sync
+        await world.clock.advance(60)
+        form = asyncio.create_task(world.open_form("tab-0000001"))
+        await world.settle()
+        running = world.snapshot().running
+        assert running is not None
+        assert running.stopping == YieldReason.FORMS_OPEN, "the form's pause comes first"
         world.source.release(SyncType.PRODUCTS, 1)
-        await world.until(lambda: orch.running is None, "products stops at the page boundary")
+        await world.until(
+            lambda: world.source.waiting.get(SyncType.CUSTOMERS, 0) > 0,
+            "products stops at the page boundary and the smart sync starts",
+        )
         preempted = world.actions("sync_preempted")
-        assert [e.fields["reason"] for e in preempted] == ["paused for order form"]
-        assert SyncType.PRODUCTS in orch.queue
-        assert not orch.eligible(SyncType.PRODUCTS)
+        assert [e.fields["reason"] for e in preempted] == [YieldReason.FORMS_OPEN]
+        assert SyncType.PRODUCTS in world.queued()
+        assert not world.snapshot().eligible(SyncType.PRODUCTS)
+        world.source.open(SyncType.CUSTOMERS)
+        await form
 
 
-async def test_a_restart_remembers_recent_full_syncs_so_it_does_not_redo_them(
-    world: World,
-) -> None:
-    runs = world.runs
-    done = runs.start_run(
-        SyncType.PRICES,
-        SyncMode.FULL,
-        trigger="schedule",
-        since=None,
-        started_at=world.clock.now(),
-    )
-    runs.finish_run(done.id, RunStatus.COMPLETED, finished_at=world.clock.now())
-    orch = world.orchestrator
-    await orch.start()
-    assert orch.memory.last_full == {SyncType.PRICES: world.clock.now()}
-    assert orch._scheduled_mode(SyncType.PRICES, world.clock.now()) == SyncMode.INCREMENTAL
-    assert orch._scheduled_mode(SyncType.ORDERS, world.clock.now()) == SyncMode.FULL
+class TestRestart:
+    @pytest.fixture
+    def orchestrator_config(self) -> OrchestratorConfig:
+        return OrchestratorConfig(scheduler=True)
+
+    async def test_a_restart_remembers_recent_full_syncs_so_it_does_not_redo_them(
+        self, world: World
+    ) -> None:
+        runs = world.runs
+        done = runs.start(
+            SyncType.PRICES, SyncMode.FULL, trigger=Trigger.SCHEDULE, since=None, at=T0
+        )
+        runs.complete(done.id, T0)
+        orch = world.orchestrator
+        await orch.start()
+        assert world.snapshot().last_full == {SyncType.PRICES: T0}
+        await world.clock.advance(10 * 60)  # orders come due at T+0, prices at T+10
+        await orch.run_until_idle()
+        scheduled = {
+            e.fields["type"]: e.fields["mode"]
+            for e in world.actions("sync_requested")
+            if e.fields["trigger"] == Trigger.SCHEDULE
+        }
+        assert scheduled[SyncType.PRICES] == SyncMode.INCREMENTAL
+        assert scheduled[SyncType.ORDERS] == SyncMode.FULL

@@ -1,7 +1,7 @@
 """Property tests: random interleavings of requests, form sessions, pages and time.
 
-The runner is scripted: a sync advances only when the test says so, page by page, and checks
-``should_yield`` between pages like the real engine. Whatever the interleaving:
+The sync engine is scripted: a sync advances only when the test says so, page by page, and
+asks ``yield_reason`` between pages like the real engine. Whatever the interleaving:
 never two syncs at once; the sync started is always the highest-priority eligible one; nothing
 but customers starts while a form is open; and once no form is open, every queued request runs.
 """
@@ -11,18 +11,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from erpsync.domain.runs import Checkpoint, RunStatus, SyncCounts, SyncRun
-from erpsync.domain.types import SyncMode, SyncType
+from erpsync.domain.commands import CloseForm, OpenForm, PingForm, RequestSync
+from erpsync.domain.dispatch import YieldReason
+from erpsync.domain.runs import Checkpoint, SyncCounts, SyncRun
+from erpsync.domain.types import SyncMode, SyncType, Trigger
+from erpsync.ports import RunObserver, SyncJob
 from erpsync.services.events import EventBus
 from erpsync.services.orchestrator import Orchestrator
 from erpsync.services.orchestrator_config import OrchestratorConfig
-from erpsync.services.orchestrator_state import SMART_TRIGGER
 from erpsync.testing import FakeClock, InMemoryRunStore, InMemoryScheduleStore
 from tests.unit.services.conftest import T0
 
@@ -31,58 +33,63 @@ from tests.unit.services.conftest import T0
 class Active:
     type: SyncType
     run: SyncRun
-    should_yield: Callable[[], bool]
     step: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
 
 
-class ScriptedRunner:
+class ScriptedEngine:
+    """A :class:`~erpsync.ports.SyncEngine` whose syncs advance a page when told."""
+
     def __init__(self, runs: InMemoryRunStore, clock: FakeClock) -> None:
         self.runs = runs
         self.clock = clock
         self.active: Active | None = None
         self.violations: list[str] = []
-        self.on_start: Callable[[SyncType, str], None] = lambda t, trigger: None
-        self.started: list[tuple[SyncType, str]] = []
+        self.on_start: Callable[[SyncType, Trigger], None] = lambda t, trigger: None
+        self.started: list[tuple[SyncType, Trigger]] = []
+
+    async def last_full_syncs(self) -> dict[SyncType, datetime]:
+        return {}
 
     async def run(
         self,
-        type: SyncType,
-        mode: SyncMode = SyncMode.INCREMENTAL,
+        job: SyncJob,
         *,
-        trigger: str = "manual",
-        should_yield: Callable[[], bool],
-        on_page: Callable[[SyncRun], None],
-        resume: bool = True,
+        yield_reason: Callable[[], YieldReason | None],
+        observer: RunObserver,
+        time_limit: timedelta,
     ) -> SyncRun:
+        type = job.type
         if self.active is not None:
             self.violations.append(f"{type} started while {self.active.type} ran")
-        pending = self.runs.resumable_run(type) if resume else None
+        pending = self.runs.unfinished(type) if job.resume else None
         if pending is not None:
-            run = self.runs.reopen_run(pending.id)
+            run = self.runs.resume(pending.id, self.clock.now())
         else:
-            run = self.runs.start_run(type, mode, trigger=trigger, since=None, started_at=T0)
-        self.on_start(type, trigger)
-        self.started.append((type, trigger))
-        active = self.active = Active(type, run, should_yield)
+            run = self.runs.start(type, job.mode, trigger=job.trigger, since=None, at=T0)
+        observer.began(run, pending is not None)
+        self.on_start(type, job.trigger)
+        self.started.append((type, job.trigger))
+        active = self.active = Active(type, run)
         try:
             while True:
                 step = await active.step.get()
                 pages = run.checkpoint.pages + 1
                 run = run.with_checkpoint(Checkpoint("c", pages, SyncCounts(fetched=pages)))
                 self.runs.checkpoint(run.id, run.checkpoint)
-                on_page(run)
+                observer.progressed(run)
                 if step == "last":
-                    return self.runs.finish_run(
-                        run.id, RunStatus.COMPLETED, finished_at=self.clock.now()
-                    )
-                if should_yield():
-                    return self.runs.finish_run(run.id, RunStatus.INTERRUPTED, finished_at=None)
+                    return self.runs.complete(run.id, self.clock.now())
+                reason = yield_reason()
+                if reason is not None:
+                    observer.stopping(reason)
+                    return self.runs.interrupt(run.id)
         finally:
             self.active = None
 
 
 TYPES = st.sampled_from(list(SyncType))
-SESSIONS = st.sampled_from(["tab-aaaaaa01", "tab-aaaaaa02", "tab-aaaaaa03"])
+SESSION_IDS = ["tab-aaaaaa01", "tab-aaaaaa02", "tab-aaaaaa03"]
+SESSIONS = st.sampled_from(SESSION_IDS)
 OPERATIONS = st.one_of(
     st.tuples(st.just("request"), TYPES, st.sampled_from(list(SyncMode))),
     st.tuples(st.just("open"), SESSIONS),
@@ -96,10 +103,9 @@ OPERATIONS = st.one_of(
 async def scenario(operations: list[tuple[Any, ...]]) -> None:
     clock = FakeClock(T0)
     runs = InMemoryRunStore()
-    runner = ScriptedRunner(runs, clock)
+    runner = ScriptedEngine(runs, clock)
     orch = Orchestrator(
-        runner,  # type: ignore[arg-type]
-        runs,
+        runner,
         InMemoryScheduleStore(),
         clock,
         EventBus(),
@@ -112,19 +118,19 @@ async def scenario(operations: list[tuple[Any, ...]]) -> None:
         ),
     )
 
-    def check_start(type: SyncType, trigger: str) -> None:
-        if orch.sessions.paused and type != SyncType.CUSTOMERS:
+    def check_start(type: SyncType, trigger: Trigger) -> None:
+        snapshot = orch.snapshot()
+        if snapshot.paused and type != SyncType.CUSTOMERS:
             runner.violations.append(f"{type} started while a form was open")
-        if trigger == SMART_TRIGGER:
+        if trigger == Trigger.SMART:
             return
-        started_priority = orch.schedule.priority(type)
-        smart_waiting = orch._smart is not None and not orch._smart.started
+        started_priority = snapshot.schedule[type].priority
         better = [
             r.type
-            for r in orch.queue.entries()
-            if orch.eligible(r.type) and r.priority > started_priority
+            for r in snapshot.queue
+            if snapshot.eligible(r.type) and r.priority > started_priority
         ]
-        if better or smart_waiting:
+        if better or snapshot.smart_waiting:
             runner.violations.append(f"{type} started before {better or 'the smart sync'}")
 
     runner.on_start = check_start
@@ -135,40 +141,40 @@ async def scenario(operations: list[tuple[Any, ...]]) -> None:
         for _ in range(20):
             await asyncio.sleep(0)
 
+    await orch.start()  # its loop applies what time makes due as the fake clock moves
     for operation in operations:
         kind = operation[0]
         if kind == "request":
-            orch.request(operation[1], operation[2])
+            await orch.handle(RequestSync(operation[1], operation[2]))
             requested_after_run.add(operation[1])
         elif kind == "open":
-            forms.append(asyncio.create_task(orch.open_form(operation[1])))
+            forms.append(asyncio.create_task(orch.handle(OpenForm(operation[1]))))
         elif kind == "close":
-            orch.close_form(operation[1])
+            await orch.handle(CloseForm(operation[1]))
         elif kind == "ping":
-            orch.ping_form(operation[1], active=True)
+            await orch.handle(PingForm(operation[1], active=True))
         elif kind == "page" and runner.active is not None:
             runner.active.step.put_nowait(operation[1])
         elif kind == "advance":
             await clock.advance(operation[1])
-            orch._dispatch()
         await settle()
         assert not runner.violations, runner.violations
 
-    for session_id in list(orch.sessions.active_ids):
-        orch.close_form(session_id)
+    for session_id in SESSION_IDS:
+        await orch.handle(CloseForm(session_id))
     started_before = len(runner.started)
     for _ in range(200):
         await settle()
         if runner.active is not None:
             runner.active.step.put_nowait("last")
             continue
-        orch._dispatch()
         await settle()
         if runner.active is None:
             break
     assert not runner.violations, runner.violations
-    assert len(orch.queue) == 0, orch.queue.entries()
-    assert orch.running is None
+    snapshot = orch.snapshot()
+    assert len(snapshot.queue) == 0, snapshot.queue
+    assert snapshot.running is None
     ran_at_the_end = {t for t, _ in runner.started[started_before:]}
     never_ran = {t for t in requested_after_run if t not in {s for s, _ in runner.started}}
     assert not never_ran, f"requested but never ran: {never_ran} ({ran_at_the_end})"

@@ -15,18 +15,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from erpsync.adapters.db.tables import commands, leases, live_state
-from erpsync.errors import ErpSyncError
-from erpsync.ports import Command, Lease
+from erpsync.errors import LostRoleError
+from erpsync.ports import Document, Lease, StoredCommand
 
 log = logging.getLogger(__name__)
 
 ROLE = "orchestrator"
 #: The PostgreSQL channel on which new commands are announced.
 CHANNEL = "erpsync_commands"
-
-
-class StaleLeaderError(ErpSyncError):
-    """This process no longer holds the orchestrator role: its writes must not land."""
 
 
 def _lease(row: Any) -> Lease:
@@ -97,28 +93,33 @@ class SqlLeaseStore:
                 .values(expires_at=now)
             )
 
-    def fence(self, holder: str, epoch: int) -> FencedWrite:
-        return FencedWrite(self._engine, holder, epoch)
 
+class SqlRoleFence:
+    """:class:`~erpsync.ports.Fence` on the lease row. :meth:`check` runs inside a write
+    transaction and locks the row, so a takeover waits for the write or voids it."""
 
-class FencedWrite:
-    """Checks, inside a write transaction, that this process still holds the role at its
-    epoch; the check locks the lease row, so a takeover waits for the write or voids it."""
-
-    def __init__(self, engine: Engine, holder: str, epoch: int) -> None:
-        self._holder = holder
-        self._epoch = epoch
+    def __init__(self, engine: Engine) -> None:
+        self._claim: tuple[str, int] | None = None
         self._sql = "UPDATE leases SET epoch = epoch WHERE name = 'orchestrator' " + (
             "AND holder = ? AND epoch = ?"
             if engine.dialect.name == "sqlite"
             else "AND holder = %s AND epoch = %s"
         )
 
-    def __call__(self, conn: Connection) -> None:
-        result = conn.exec_driver_sql(self._sql, (self._holder, self._epoch))
-        if result.rowcount != 1:
-            raise StaleLeaderError(
-                f"{self._holder} lost the orchestrator role (epoch {self._epoch}); "
+    def hold(self, holder: str, epoch: int) -> None:
+        self._claim = (holder, epoch)
+
+    def drop(self) -> None:
+        self._claim = None
+
+    def check(self, conn: Connection) -> None:
+        """Raises ``LostRoleError`` unless this process still holds the role at its epoch."""
+        claim = self._claim
+        if claim is None:
+            raise LostRoleError("this process does not hold the orchestrator role")
+        if conn.exec_driver_sql(self._sql, claim).rowcount != 1:
+            raise LostRoleError(
+                f"{claim[0]} lost the orchestrator role (epoch {claim[1]}); "
                 "the page was not written"
             )
 
@@ -134,11 +135,12 @@ class SqlCommandQueue:
         self.announces = self._postgres
         self._listener: psycopg.AsyncConnection[Any] | None = None
 
-    def submit(self, kind: str, payload: dict[str, Any], now: datetime) -> int:
+    def submit(self, document: Document, now: datetime) -> int:
+        kind = str(document.get("kind", ""))[:32]
         with self._engine.begin() as conn:
             command_id: int = conn.execute(
                 insert(commands)
-                .values(kind=kind, payload=json.dumps(payload), created_at=now)
+                .values(kind=kind, payload=json.dumps(document), created_at=now)
                 .returning(commands.c.id)
             ).scalar_one()
             if self._postgres:
@@ -173,25 +175,25 @@ class SqlCommandQueue:
             with contextlib.suppress(psycopg.Error):
                 await listener.close()
 
-    def pending(self, limit: int = 100) -> list[Command]:
+    def pending(self, limit: int = 100) -> list[StoredCommand]:
         query = (
-            select(commands.c.id, commands.c.kind, commands.c.payload)
+            select(commands.c.id, commands.c.payload)
             .where(commands.c.answered_at.is_(None))
             .order_by(commands.c.id)
             .limit(limit)
         )
         with self._engine.connect() as conn:
-            return [Command(r.id, r.kind, json.loads(r.payload)) for r in conn.execute(query)]
+            return [StoredCommand(r.id, json.loads(r.payload)) for r in conn.execute(query)]
 
-    def answer(self, command_id: int, result: dict[str, Any], now: datetime) -> None:
+    def answer(self, command_id: int, reply: Document, now: datetime) -> None:
         with self._engine.begin() as conn:
             conn.execute(
                 update(commands)
                 .where(commands.c.id == command_id)
-                .values(result=json.dumps(result, default=str), answered_at=now)
+                .values(result=json.dumps(reply), answered_at=now)
             )
 
-    def result(self, command_id: int) -> dict[str, Any] | None:
+    def result(self, command_id: int) -> Document | None:
         query = select(commands.c.result).where(
             commands.c.id == command_id, commands.c.answered_at.is_not(None)
         )
@@ -199,8 +201,8 @@ class SqlCommandQueue:
             text = conn.execute(query).scalar_one_or_none()
         if text is None:
             return None
-        answer: dict[str, Any] = json.loads(text)
-        return answer
+        reply: Document = json.loads(text)
+        return reply
 
     def purge(self, before: datetime) -> int:
         with self._engine.begin() as conn:
@@ -216,7 +218,7 @@ class SqlLiveStateStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def publish(self, holder: str, epoch: int, state: dict[str, Any], now: datetime) -> None:
+    def publish(self, holder: str, epoch: int, state: Document, now: datetime) -> None:
         dialect = sqlite if self._engine.dialect.name == "sqlite" else postgresql
         values = {
             "holder": holder,
@@ -229,7 +231,7 @@ class SqlLiveStateStore:
         with self._engine.begin() as conn:
             conn.execute(stmt)
 
-    def read(self) -> tuple[dict[str, Any], datetime] | None:
+    def read(self) -> tuple[Document, datetime] | None:
         query = select(live_state.c.state, live_state.c.published_at).where(
             live_state.c.name == ROLE
         )
@@ -237,5 +239,5 @@ class SqlLiveStateStore:
             row = conn.execute(query).first()
         if row is None:
             return None
-        state: dict[str, Any] = json.loads(row.state)
+        state: Document = json.loads(row.state)
         return state, row.published_at

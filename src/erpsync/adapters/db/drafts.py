@@ -11,8 +11,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from erpsync.adapters.db.tables import draft_lines, drafts
-from erpsync.domain.drafts import Draft, DraftConflictError, DraftLine
-from erpsync.errors import RecordNotFoundError
+from erpsync.domain.drafts import Draft, DraftLine
+from erpsync.errors import DraftConflictError, RecordNotFoundError
 
 
 def _line_rows(draft: Draft) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from erpsync.adapters.db.bulk import BulkUpsert, KeyList
+from erpsync.adapters.db.cluster import SqlRoleFence
 from erpsync.adapters.db.tables import child_tables, mirror_tables, quarantine, sync_runs
 from erpsync.domain.catalog import SPECS, RecordSpec
 from erpsync.domain.search import search_text
@@ -46,13 +47,13 @@ _BOOKKEEPING = (*_ROW_TAIL, "search_text")
 class SqlMirrorStore:
     """:class:`~erpsync.ports.MirrorStore` on SQL.
 
-    ``fence``, when set, runs first inside every page transaction; it raises to void the page
-    when this process no longer holds the orchestrator role.
+    With a ``fence``, every page transaction first checks that this process holds the
+    orchestrator role, and voids the page when it does not.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, fence: SqlRoleFence | None = None) -> None:
         self._engine = engine
-        self.fence: Callable[[Connection], None] | None = None
+        self._fence = fence
         self._upserts = {
             name: BulkUpsert(engine, table, _primary_key(table))
             for name, table in mirror_tables.items()
@@ -94,8 +95,8 @@ class SqlMirrorStore:
     ) -> PageWrite:
         lookup = self._mark_seen if mark_seen else self._existing
         with self._engine.begin() as conn:
-            if self.fence is not None:
-                self.fence(conn)
+            if self._fence is not None:
+                self._fence.check(conn)
             rows = self._keys.fetch(conn, lookup[spec.table], keys, run_id if mark_seen else None)
             write = build({k: (None if deleted else h) for k, h, deleted in rows})
             self._write(conn, write)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from erpsync.adapters.db.tables import sync_runs, sync_state
 from erpsync.domain.runs import Checkpoint, RunStatus, SyncCounts, SyncRun
-from erpsync.domain.types import SyncMode, SyncType
-from erpsync.errors import RecordNotFoundError
+from erpsync.domain.types import SyncMode, SyncType, Trigger
+from erpsync.errors import ErrorKind, RecordNotFoundError
 
 
 def _run_from_row(row: Any) -> SyncRun:
@@ -19,7 +19,7 @@ def _run_from_row(row: Any) -> SyncRun:
         id=row.id,
         type=SyncType(row.type),
         mode=SyncMode(row.mode),
-        trigger=row.trigger,
+        trigger=Trigger(row.trigger),
         status=RunStatus(row.status),
         started_at=row.started_at,
         since=row.since,
@@ -38,21 +38,24 @@ def _run_from_row(row: Any) -> SyncRun:
         ),
         finished_at=row.finished_at,
         error=row.error,
+        error_kind=None if row.error_kind is None else ErrorKind(row.error_kind),
     )
 
 
 class SqlRunStore:
+    """:class:`~erpsync.ports.RunStore` on SQL."""
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def start_run(
+    def start(
         self,
         type: SyncType,
         mode: SyncMode,
         *,
-        trigger: str,
+        trigger: Trigger,
         since: datetime | None,
-        started_at: datetime,
+        at: datetime,
     ) -> SyncRun:
         with self._engine.begin() as conn:
             run_id = conn.execute(
@@ -60,9 +63,9 @@ class SqlRunStore:
                 .values(
                     type=type.value,
                     mode=mode.value,
-                    trigger=trigger,
+                    trigger=trigger.value,
                     status=RunStatus.RUNNING.value,
-                    started_at=started_at,
+                    started_at=at,
                     since=since,
                     pages=0,
                     fetched=0,
@@ -74,16 +77,16 @@ class SqlRunStore:
                 )
                 .returning(sync_runs.c.id)
             ).scalar_one()
-        return self.get_run(run_id)
+        return self.get(run_id)
 
-    def get_run(self, run_id: int) -> SyncRun:
+    def get(self, run_id: int) -> SyncRun:
         with self._engine.connect() as conn:
             row = conn.execute(select(sync_runs).where(sync_runs.c.id == run_id)).first()
         if row is None:
             raise RecordNotFoundError("sync run", str(run_id))
         return _run_from_row(row)
 
-    def resumable_run(self, type: SyncType) -> SyncRun | None:
+    def unfinished(self, type: SyncType) -> SyncRun | None:
         query = (
             select(sync_runs)
             .where(sync_runs.c.type == type.value)
@@ -95,39 +98,42 @@ class SqlRunStore:
             row = conn.execute(query).first()
         return None if row is None else _run_from_row(row)
 
-    def reopen_run(self, run_id: int) -> SyncRun:
+    def _set(self, run_id: int, **values: Any) -> SyncRun:
         with self._engine.begin() as conn:
-            conn.execute(
-                update(sync_runs)
-                .where(sync_runs.c.id == run_id)
-                .values(status=RunStatus.RUNNING.value, finished_at=None, error=None)
-            )
-        return self.get_run(run_id)
+            conn.execute(update(sync_runs).where(sync_runs.c.id == run_id).values(**values))
+        return self.get(run_id)
 
-    def finish_run(
-        self,
-        run_id: int,
-        status: RunStatus,
-        *,
-        finished_at: datetime | None,
-        counts_delta_deleted: int = 0,
-        error: str | None = None,
-    ) -> SyncRun:
-        run = self.get_run(run_id)
-        duration = (finished_at - run.started_at).total_seconds() if finished_at else None
-        with self._engine.begin() as conn:
-            conn.execute(
-                update(sync_runs)
-                .where(sync_runs.c.id == run_id)
-                .values(
-                    status=status.value,
-                    finished_at=finished_at,
-                    duration_s=duration,
-                    deleted=sync_runs.c.deleted + counts_delta_deleted,
-                    error=error,
-                )
-            )
-        return self.get_run(run_id)
+    def resume(self, run_id: int, at: datetime) -> SyncRun:
+        return self._set(
+            run_id,
+            status=RunStatus.RUNNING.value,
+            finished_at=None,
+            duration_s=None,
+            error=None,
+            error_kind=None,
+        )
+
+    def _finish(self, run_id: int, at: datetime, **values: Any) -> SyncRun:
+        started_at = self.get(run_id).started_at
+        return self._set(
+            run_id, finished_at=at, duration_s=(at - started_at).total_seconds(), **values
+        )
+
+    def complete(self, run_id: int, at: datetime, *, deleted: int = 0) -> SyncRun:
+        return self._finish(
+            run_id,
+            at,
+            status=RunStatus.COMPLETED.value,
+            deleted=sync_runs.c.deleted + deleted,
+        )
+
+    def interrupt(self, run_id: int) -> SyncRun:
+        return self._set(run_id, status=RunStatus.INTERRUPTED.value)
+
+    def fail(self, run_id: int, at: datetime, kind: ErrorKind, error: str) -> SyncRun:
+        return self._finish(
+            run_id, at, status=RunStatus.FAILED.value, error=error, error_kind=kind.value
+        )
 
     def watermark(self, type: SyncType) -> datetime | None:
         query = select(sync_state.c.watermark).where(sync_state.c.type == type.value)
@@ -135,16 +141,18 @@ class SqlRunStore:
             value: datetime | None = conn.execute(query).scalar_one_or_none()
         return value
 
-    def set_watermark(self, type: SyncType, value: datetime) -> None:
+    def advance_watermark(self, type: SyncType, mark: datetime) -> None:
         dialect = sqlite if self._engine.dialect.name == "sqlite" else postgresql
-        stmt = dialect.insert(sync_state).values(type=type.value, watermark=value)
+        stmt = dialect.insert(sync_state).values(type=type.value, watermark=mark)
         stmt = stmt.on_conflict_do_update(
-            index_elements=[sync_state.c.type], set_={"watermark": value}
+            index_elements=[sync_state.c.type],
+            set_={"watermark": mark},
+            where=or_(sync_state.c.watermark.is_(None), sync_state.c.watermark < mark),
         )
         with self._engine.begin() as conn:
             conn.execute(stmt)
 
-    def recent_runs(self, type: SyncType | None = None, limit: int = 50) -> list[SyncRun]:
+    def recent(self, type: SyncType | None = None, limit: int = 50) -> list[SyncRun]:
         query = select(sync_runs).order_by(sync_runs.c.id.desc()).limit(limit)
         if type is not None:
             query = query.where(sync_runs.c.type == type.value)

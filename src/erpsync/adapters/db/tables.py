@@ -115,6 +115,7 @@ sync_runs = Table(
     Column("quarantined", Integer, nullable=False, default=0),
     Column("duration_s", Float, nullable=True),
     Column("error", Text, nullable=True),
+    Column("error_kind", String(32), nullable=True),
     Index("ix_sync_runs_type_started", "type", "started_at"),
     Index("ix_sync_runs_status", "status"),
 )

@@ -9,7 +9,8 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from erpsync.adapters.db.tables import api_tokens, users
-from erpsync.domain.users import Credentials, Role, User, UserExistsError
+from erpsync.domain.users import Credentials, Role, User
+from erpsync.errors import UserExistsError
 
 
 def _user(row: Any) -> User:

@@ -9,7 +9,9 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from erpsync.domain.commands import CloseForm, OpenForm, PingForm
 from erpsync.web.deps import ControlDep
+from erpsync.web.sync_json import forms_json, smart_result_json
 
 router = APIRouter(prefix="/api/customers", tags=["order form"])
 
@@ -29,22 +31,11 @@ class HeartbeatBody(BaseModel):
 async def smart_sync(body: SessionBody, control: ControlDep) -> dict[str, Any]:
     """Open the tab's order-form session, pause the other syncs and bring customers up to
     date; answers when the customer sync has ended."""
-    result, forms = await control.open_form(body.session_id)
+    opened = await control.handle(OpenForm(body.session_id))
     return {
         "sessionId": body.session_id,
-        "activeSessions": forms.sessions,
-        "syncsPaused": forms.paused,
-        "result": {
-            "status": result.status,
-            "mode": result.mode.value,
-            "fetched": result.fetched,
-            "inserted": result.inserted,
-            "updated": result.updated,
-            "durationS": round(result.duration_s, 3),
-            "syncS": round(result.sync_s, 3),
-            "reused": result.reused,
-            "error": result.error,
-        },
+        **forms_json(opened.forms),
+        "result": smart_result_json(opened.result),
     }
 
 
@@ -71,13 +62,8 @@ async def _session_id_from_beacon(request: Request) -> str:
 async def resume_syncs(request: Request, control: ControlDep) -> dict[str, Any]:
     """Close the tab's session; syncs resume when no order form is left open."""
     session_id = await _session_id_from_beacon(request)
-    closed, forms = await control.close_form(session_id)
-    return {
-        "sessionId": session_id,
-        "closed": closed,
-        "activeSessions": forms.sessions,
-        "syncsPaused": forms.paused,
-    }
+    closed = await control.handle(CloseForm(session_id))
+    return {"sessionId": session_id, "closed": closed.closed, **forms_json(closed.forms)}
 
 
 @router.post("/heartbeat")
@@ -85,10 +71,5 @@ async def heartbeat(body: HeartbeatBody, control: ControlDep) -> dict[str, Any]:
     """Keep the tab's session alive (``active`` when the user did something). ``known`` is
     false once the session has ended (e.g. the safety timeout): the page registers again on
     its next user activity."""
-    known, forms = await control.ping_form(body.session_id, active=body.active)
-    return {
-        "sessionId": body.session_id,
-        "known": known,
-        "activeSessions": forms.sessions,
-        "syncsPaused": forms.paused,
-    }
+    pinged = await control.handle(PingForm(body.session_id, body.active))
+    return {"sessionId": body.session_id, "known": pinged.known, **forms_json(pinged.forms)}

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from erpsync.services.events import EventAction
 from erpsync.web.deps import CurrentUser, DraftsDep, ServicesDep
 from erpsync.web.json_shapes import draft_json
 from erpsync.web.pages import PagesDep
@@ -60,4 +61,9 @@ def drafts_page(
 
 @router.get("/sync")
 async def sync_page(request: Request, user: CurrentUser, pages: PagesDep) -> Response:
-    return pages.render(request, "sync.html", {"config": {"isAdmin": user.is_admin}})
+    config = {
+        "isAdmin": user.is_admin,
+        "events": [a.value for a in EventAction],
+        "runEvents": [a.value for a in EventAction if a.changes_runs],
+    }
+    return pages.render(request, "sync.html", {"config": config})

@@ -12,10 +12,15 @@ from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse
 
-from erpsync.domain.runs import SyncRun
+from erpsync.domain.commands import ChangeSchedule, RequestAll, RequestSync
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
-from erpsync.services.status import HISTORY, run_json, schedule_json, sync_status
-from erpsync.web.deps import AdminUser, ControlDep, ServicesDep
+from erpsync.web.deps import AdminUser, ControlDep, ServicesDep, StatusDep
+from erpsync.web.sync_json import (
+    requested_json,
+    run_json,
+    schedule_json,
+    status_json,
+)
 
 router = APIRouter(prefix="/api/sync", tags=["sync"])
 
@@ -31,29 +36,19 @@ class ScheduleBody(BaseModel):
 
 
 @router.get("/status")
-async def status(services: ServicesDep, control: ControlDep) -> dict[str, Any]:
-    def history() -> dict[SyncType, list[SyncRun]]:
-        return {t: services.runs.recent_runs(t, HISTORY) for t in SyncType}
-
-    live = await control.live_state()
-    runs = await asyncio.to_thread(history)
-    now = services.clock.now()
-    return {**sync_status(live, runs, now), "orchestrator": services.node.role(now)}
+async def status(status: StatusDep) -> dict[str, Any]:
+    return status_json(await status.report())
 
 
 @router.get("/runs")
-async def runs(
-    services: ServicesDep, type: SyncType | None = None, limit: int = 100
-) -> dict[str, Any]:
-    limit = max(1, min(limit, 500))
-    recent = await asyncio.to_thread(services.runs.recent_runs, type, limit)
-    return {"runs": [run_json(r) for r in recent]}
+async def runs(status: StatusDep, type: SyncType | None = None, limit: int = 100) -> dict[str, Any]:
+    return {"runs": [run_json(r) for r in await status.runs(type, limit)]}
 
 
 @router.get("/schedule")
-async def schedule(control: ControlDep) -> dict[str, Any]:
-    live = await control.live_state()
-    return {"anchor": live.anchor.isoformat(), "types": schedule_json(live)}
+async def schedule(status: StatusDep) -> dict[str, Any]:
+    snapshot = await status.snapshot()
+    return {"anchor": snapshot.anchor.isoformat(), "types": schedule_json(snapshot)}
 
 
 @router.put("/schedule/{type}")
@@ -67,9 +62,9 @@ async def change_schedule(
         timedelta(minutes=body.interval_minutes),
         timedelta(minutes=body.offset_minutes),
     )
-    await control.change_schedule(entry)
-    live = await control.live_state()
-    return next(row for row in schedule_json(live) if row["type"] == type.value)
+    await control.handle(ChangeSchedule(entry))
+    snapshot = await control.snapshot()
+    return next(row for row in schedule_json(snapshot) if row["type"] == type.value)
 
 
 @router.post("/all", status_code=202)
@@ -77,7 +72,8 @@ async def request_all(
     control: ControlDep, body: Annotated[SyncRequestBody | None, Body()] = None
 ) -> dict[str, Any]:
     mode = body.mode if body else SyncMode.INCREMENTAL
-    return {"requests": [a.as_json() for a in await control.request_all(mode)]}
+    answer = await control.handle(RequestAll(mode))
+    return {"requests": [requested_json(a) for a in answer.requests]}
 
 
 @router.post("/{type}", status_code=202)
@@ -88,7 +84,7 @@ async def request_sync(
     mode: Literal["full", "incremental"] | None = None,
 ) -> dict[str, Any]:
     chosen = SyncMode(mode) if mode else (body.mode if body else SyncMode.INCREMENTAL)
-    return (await control.request(type, chosen)).as_json()
+    return requested_json(await control.handle(RequestSync(type, chosen)))
 
 
 @router.get("/events")

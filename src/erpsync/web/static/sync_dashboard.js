@@ -7,18 +7,9 @@ import { message, renderSchedule, renderStatus, renderTimeline, typeName } from 
 const config = pageConfig();
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 250;
-const EVENTS = [
-  "hello", "resync", "orchestrator_started", "sync_requested", "sync_queued", "sync_merged",
-  "sync_started", "sync_resumed", "sync_progress", "sync_completed", "sync_failed",
-  "sync_preempted", "sync_watchdog", "session_opened", "session_closed", "session_expired",
-  "safety_timeout", "syncs_paused", "syncs_resumed", "smart_sync_requested", "smart_sync_joined",
-  "smart_sync_reused", "smart_sync_completed", "schedule_changed", "role_acquired",
-  "role_released",
-];
-const RUN_EVENTS = new Set([
-  "hello", "resync", "sync_started", "sync_resumed", "sync_completed", "sync_failed",
-  "sync_preempted",
-]);
+// The server names its events (every coordination step) and those that change the run history.
+const EVENTS = ["hello", ...config.events];
+const RUN_EVENTS = new Set(["hello", ...config.runEvents]);
 
 let status = null;
 let schedule = null;

@@ -97,18 +97,17 @@ function renderCurrent(status) {
     fetched: formatNumber(current.fetched),
     pages: current.pages,
   });
-  if (current.stopping) text += ` · ${t("sync.current.stopping", { reason: current.stopping })}`;
+  if (current.stopping) {
+    text += ` · ${t("sync.current.stopping", { reason: t(`sync.yield.${current.stopping}`) })}`;
+  }
   $("current-detail").textContent = text;
   progress.hidden = false;
   progress.classList.toggle("indeterminate", current.progress == null);
   $("current-bar").style.width = `${Math.round((current.progress ?? 0.3) * 100)}%`;
 }
 
-function reasonText(reason) {
-  if (reason.startsWith("paused")) return t("sync.queue.reason.paused");
-  const waiting = /^waiting for (\w+)/.exec(reason);
-  if (waiting) return t("sync.queue.reason.waiting", { type: typeName(waiting[1]) });
-  return t("sync.queue.reason.starting");
+function reasonText(entry) {
+  return t(`sync.queue.reason.${entry.reason}`, { type: entry.behind ? typeName(entry.behind) : "" });
 }
 
 function renderQueue(status) {
@@ -120,7 +119,7 @@ function renderQueue(status) {
       " ",
       el("span", `(${t(`sync.mode.${entry.mode}`)})`, "muted"),
       " — ",
-      el("span", reasonText(entry.reason), "reason"),
+      el("span", reasonText(entry), "reason"),
     );
     return item;
   });

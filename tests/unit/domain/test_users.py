@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from erpsync.domain.users import InvalidUserError, Role, User, valid_user_name
+from erpsync.domain.users import Role, User, valid_user_name
+from erpsync.errors import InvalidUserError
 
 
 @pytest.mark.parametrize(

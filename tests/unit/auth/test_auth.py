@@ -13,8 +13,7 @@ from erpsync.auth.passwords import Passwords
 from erpsync.auth.secret import SECRET_FILE, session_secret
 from erpsync.auth.throttle import LoginThrottle
 from erpsync.auth.tokens import PREFIX, new_token, token_digest
-from erpsync.domain.users import InvalidUserError
-from erpsync.errors import ConfigurationError
+from erpsync.errors import ConfigurationError, InvalidUserError
 from erpsync.settings import load_settings
 
 #: Cheap parameters: these tests check behaviour, not strength.

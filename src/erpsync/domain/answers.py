@@ -1,0 +1,117 @@
+"""What the orchestrator answers to its commands, as frozen records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from erpsync.domain.runs import RunStatus, SyncRun
+from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
+from erpsync.errors import ErrorKind
+
+
+class RequestOutcome(StrEnum):
+    STARTED = "started"
+    QUEUED = "queued"
+    MERGED = "merged"
+
+
+@dataclass(frozen=True)
+class SyncRequested:
+    """What became of a sync request: it started, joined the queue at ``position``, or
+    merged into the request already queued or running (``position`` 0 for the running one)."""
+
+    type: SyncType
+    outcome: RequestOutcome
+    mode: SyncMode
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class AllRequested:
+    """The answers to a request for every type, highest priority first."""
+
+    requests: tuple[SyncRequested, ...]
+
+
+@dataclass(frozen=True)
+class FormState:
+    """The order-form sessions after a command: how many are open, and whether syncs wait."""
+
+    sessions: int
+    paused: bool
+
+
+@dataclass(frozen=True)
+class SmartSyncResult:
+    """How a Smart Customer Sync ended, for the form that asked for it.
+
+    Attributes:
+        duration_s: From the request to the end: what the agent waited, including any page
+            of another sync in flight.
+        sync_s: The customer sync alone.
+        reused: The result of a recent smart sync, handed to another form.
+    """
+
+    status: RunStatus
+    mode: SyncMode
+    fetched: int
+    inserted: int
+    updated: int
+    duration_s: float
+    sync_s: float
+    finished_at: datetime
+    run_id: int | None
+    error: str | None = None
+    error_kind: ErrorKind | None = None
+    reused: bool = False
+
+    @classmethod
+    def from_run(
+        cls, run: SyncRun, requested_at: datetime, finished_at: datetime
+    ) -> SmartSyncResult:
+        return cls(
+            status=run.status,
+            mode=run.mode,
+            fetched=run.counts.fetched,
+            inserted=run.counts.inserted,
+            updated=run.counts.updated,
+            duration_s=(finished_at - requested_at).total_seconds(),
+            sync_s=(finished_at - run.started_at).total_seconds(),
+            finished_at=finished_at,
+            run_id=run.id,
+            error=run.error,
+            error_kind=run.error_kind,
+        )
+
+
+@dataclass(frozen=True)
+class FormOpened:
+    """The answer to opening an order form: the smart sync's result and the sessions."""
+
+    result: SmartSyncResult
+    forms: FormState
+
+
+@dataclass(frozen=True)
+class FormPinged:
+    """``known`` is false once the session has ended (e.g. the safety timeout)."""
+
+    known: bool
+    forms: FormState
+
+
+@dataclass(frozen=True)
+class FormClosed:
+    """``closed`` is false when the session was not open (a second goodbye)."""
+
+    closed: bool
+    forms: FormState
+
+
+@dataclass(frozen=True)
+class ScheduleChanged:
+    """The entry now in force."""
+
+    entry: TypeSchedule

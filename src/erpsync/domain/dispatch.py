@@ -1,0 +1,148 @@
+"""What runs with the ERP next, and when a running sync gives way: pure decisions.
+
+One operation at a time talks to the ERP (SPEC §2.1). The orchestrator's loop holds the state
+and applies these decisions; it decides nothing itself:
+
+* :func:`next_start` — with nothing running, the Smart Customer Sync an order form asked for
+  goes first; then the queued syncs in run order (priority, then arrival), skipping those the
+  pause gate holds back.
+* :func:`yield_reason` — a running sync gives way at its next page boundary when the service
+  shuts down, when an order form opens (unless it is ``customers``, the one type a form lets
+  through), or when a Smart Customer Sync is waiting. The smart sync itself never gives way
+  but to a shutdown.
+* :func:`wait_reason` — why a queued request has not started: the pause gate, or the operation
+  running ahead of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from erpsync.domain.queue import SyncRequest
+from erpsync.domain.types import SyncMode, SyncType, Trigger
+
+
+class OperationKind(StrEnum):
+    """The kinds of work done with the ERP under its one session."""
+
+    SYNC = "sync"
+    SMART_SYNC = "smart_sync"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One piece of work with the ERP.
+
+    Attributes:
+        kind: A queued sync, or the Smart Customer Sync of an order form.
+        type: The type it syncs.
+        mode: The mode asked for (the run may widen it: an empty mirror needs a full sync).
+        trigger: Who asked.
+    """
+
+    kind: OperationKind
+    type: SyncType
+    mode: SyncMode
+    trigger: Trigger
+
+    @classmethod
+    def sync(cls, request: SyncRequest) -> Operation:
+        return cls(OperationKind.SYNC, request.type, request.mode, request.trigger)
+
+    @property
+    def smart(self) -> bool:
+        return self.kind == OperationKind.SMART_SYNC
+
+
+class YieldReason(StrEnum):
+    """Why a running sync stops at its next page boundary."""
+
+    SHUTDOWN = "shutdown"
+    FORMS_OPEN = "forms_open"
+    SMART_SYNC = "smart_sync"
+
+
+class WaitReason(StrEnum):
+    """Why a queued request has not started yet."""
+
+    FORMS_OPEN = "forms_open"
+    BEHIND_RUNNING = "behind_running"
+    STARTING = "starting"
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Why a queued request waits; ``behind`` is the running type for ``BEHIND_RUNNING``."""
+
+    reason: WaitReason
+    behind: SyncType | None = None
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What the decisions look at.
+
+    Attributes:
+        forms_open: At least one order form is open somewhere.
+        smart_waiting: An order form asked for a Smart Customer Sync that has not started.
+        running: The operation with the ERP now, if any.
+        shutting_down: The service is stopping: nothing starts, a running sync stops.
+        preemption: Whether a running sync gives way at all (off only to measure a plain
+            priority queue).
+        smart_mode: The mode of the Smart Customer Sync.
+    """
+
+    forms_open: bool = False
+    smart_waiting: bool = False
+    running: Operation | None = None
+    shutting_down: bool = False
+    preemption: bool = True
+    smart_mode: SyncMode = SyncMode.INCREMENTAL
+
+
+def may_start(type: SyncType, *, forms_open: bool) -> bool:
+    """The pause gate: while an order form is open anywhere, only ``customers`` may start."""
+    return type == SyncType.CUSTOMERS or not forms_open
+
+
+def next_start(queue: Sequence[SyncRequest], situation: Situation) -> Operation | None:
+    """The operation to start now, or ``None``.
+
+    Args:
+        queue: The queued requests in run order (see :meth:`SyncQueue.entries`).
+        situation: The state now.
+    """
+    if situation.running is not None or situation.shutting_down:
+        return None
+    if situation.smart_waiting:
+        return Operation(
+            OperationKind.SMART_SYNC, SyncType.CUSTOMERS, situation.smart_mode, Trigger.SMART
+        )
+    for request in queue:
+        if may_start(request.type, forms_open=situation.forms_open):
+            return Operation.sync(request)
+    return None
+
+
+def yield_reason(running: Operation, situation: Situation) -> YieldReason | None:
+    """Why ``running`` must stop at its next page boundary, or ``None`` if it goes on."""
+    if situation.shutting_down:
+        return YieldReason.SHUTDOWN
+    if running.smart or not situation.preemption:
+        return None
+    if not may_start(running.type, forms_open=situation.forms_open):
+        return YieldReason.FORMS_OPEN
+    if situation.smart_waiting:
+        return YieldReason.SMART_SYNC
+    return None
+
+
+def wait_reason(request: SyncRequest, situation: Situation) -> Wait:
+    """Why the queued ``request`` has not started yet."""
+    if not may_start(request.type, forms_open=situation.forms_open):
+        return Wait(WaitReason.FORMS_OPEN)
+    if situation.running is not None:
+        return Wait(WaitReason.BEHIND_RUNNING, situation.running.type)
+    return Wait(WaitReason.STARTING)

@@ -1,0 +1,91 @@
+"""What the orchestrator in charge is doing right now, as data.
+
+The orchestrator builds its snapshot itself; the status, the live pages and the other replicas
+read the snapshot, never the orchestrator. A replica that does not hold the orchestrator role
+shows the same status from the copy the holder publishes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from erpsync.domain.answers import SmartSyncResult
+from erpsync.domain.dispatch import OperationKind, Wait, YieldReason, may_start
+from erpsync.domain.types import SyncMode, SyncType, Trigger, TypeSchedule
+
+
+@dataclass(frozen=True)
+class QueuedView:
+    """A queued request, and why it waits."""
+
+    type: SyncType
+    mode: SyncMode
+    priority: int
+    trigger: Trigger
+    requested_at: datetime
+    wait: Wait
+
+
+@dataclass(frozen=True)
+class RunningView:
+    """The operation with the ERP now; ``stopping`` once it was asked to give way."""
+
+    kind: OperationKind
+    type: SyncType
+    mode: SyncMode
+    trigger: Trigger
+    started_at: datetime
+    pages: int
+    fetched: int
+    stopping: YieldReason | None = None
+
+    @property
+    def smart(self) -> bool:
+        return self.kind == OperationKind.SMART_SYNC
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The orchestrator at one moment.
+
+    Attributes:
+        anchor: When the deployment started (T); the schedule's grids hang on it.
+        schedule: The entry in force for each type.
+        next_runs: When each type next comes due; empty when the scheduler is off.
+        last_fired: The grid tick each type last fired for.
+        last_full: When each type last completed a full sync.
+        queue: The queued requests in run order.
+        running: The operation with the ERP now.
+        sessions: Open order forms.
+        safety_deadline: When the safety timeout fires unless a form shows activity.
+        safety_timeout_s: The safety timeout.
+        smart_waiting: A form asked for a Smart Customer Sync that has not started yet.
+        last_smart: How the latest Smart Customer Sync ended.
+    """
+
+    anchor: datetime
+    schedule: dict[SyncType, TypeSchedule]
+    next_runs: dict[SyncType, datetime]
+    last_fired: dict[SyncType, datetime]
+    last_full: dict[SyncType, datetime]
+    queue: tuple[QueuedView, ...]
+    running: RunningView | None
+    sessions: int
+    safety_deadline: datetime | None
+    safety_timeout_s: int
+    smart_waiting: bool
+    last_smart: SmartSyncResult | None
+
+    @property
+    def paused(self) -> bool:
+        return self.sessions > 0
+
+    def eligible(self, type: SyncType) -> bool:
+        return may_start(type, forms_open=self.paused)
+
+    def queued(self, type: SyncType) -> QueuedView | None:
+        return next((q for q in self.queue if q.type == type), None)
+
+    def by_priority(self) -> list[SyncType]:
+        return sorted(SyncType, key=lambda t: -self.schedule[t].priority)

@@ -1,0 +1,92 @@
+"""The agents' side: who signs in, their drafts, and what the order form looks up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from erpsync.domain.drafts import Draft
+from erpsync.domain.users import Credentials, Role, User
+
+
+class UserStore(Protocol):
+    """The people who sign in, and their API tokens. Names are unique and lower case."""
+
+    def add(
+        self,
+        name: str,
+        password_hash: str,
+        role: Role,
+        agent_code: str | None,
+        created_at: datetime,
+    ) -> User:
+        """Raises ``UserExistsError`` when the name is taken."""
+
+    def by_id(self, user_id: int) -> User | None: ...
+
+    def credentials(self, name: str) -> Credentials | None:
+        """The user called ``name`` with their password hash, or ``None``."""
+
+    def set_password(self, user_id: int, password_hash: str) -> None: ...
+
+    def all(self) -> list[User]:
+        """Every user, by name."""
+
+    def add_token(self, user_id: int, digest: str, label: str, created_at: datetime) -> None:
+        """Keep the digest of a new API token of ``user_id``."""
+
+    def by_token(self, digest: str) -> User | None:
+        """The owner of the token with this digest, or ``None``."""
+
+
+class DraftStore(Protocol):
+    """Order drafts. Every read and change is scoped to the owner: another owner's draft is
+    never returned nor touched, and looks exactly like a draft that does not exist."""
+
+    def create(self, draft: Draft) -> tuple[Draft, bool]:
+        """Store ``draft`` unless its id exists; return the stored draft and whether it was
+        created now. The same id twice never makes two drafts (a retry returns the first).
+
+        Raises:
+            DraftConflictError: the id belongs to another owner's draft.
+        """
+
+    def get(self, owner_id: int, draft_id: str) -> Draft:
+        """Raises ``RecordNotFoundError`` unless ``owner_id`` owns the draft."""
+
+    def owned_by(self, owner_id: int) -> list[Draft]:
+        """The owner's drafts, the most recently changed first."""
+
+    def count(self, owner_id: int) -> int: ...
+
+    def update(self, draft: Draft) -> Draft:
+        """Replace the customer, notes and lines of ``draft`` (matched by id and owner);
+        ``created_at`` stays. Raises ``RecordNotFoundError`` as :meth:`get` does."""
+
+    def delete(self, owner_id: int, draft_id: str) -> None:
+        """Raises ``RecordNotFoundError`` as :meth:`get` does."""
+
+
+class MirrorSearch(Protocol):
+    """Read-only queries on the mirror for the order form. Deleted records never show.
+
+    ``agent_code`` scopes customers: ``None`` sees every customer, a code sees only the
+    customers carrying it (an empty code sees none). ``terms`` are normalised words (see
+    ``domain.search``); a record matches when its search text contains every term.
+    """
+
+    def customers(
+        self, terms: Sequence[str], agent_code: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """Matching customers by name, then code."""
+
+    def customer(self, code: str, agent_code: str | None) -> dict[str, Any] | None: ...
+
+    def products(self, terms: Sequence[str], limit: int) -> list[dict[str, Any]]:
+        """Matching products by code."""
+
+    def products_by_code(self, codes: Sequence[str]) -> dict[str, dict[str, Any]]: ...
+
+    def prices(self, product_code: str, on: date) -> list[dict[str, Any]]:
+        """The price-list rows of a product valid on ``on``, by list code."""

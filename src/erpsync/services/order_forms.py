@@ -1,0 +1,92 @@
+"""The open order forms, as the orchestrator sees them: their sessions (leases and the safety
+timeout, see :mod:`erpsync.domain.sessions`) and the Smart Customer Syncs they wait for. Each
+session step is logged here: opened, closed, expired, the safety timeout, syncs paused and
+resumed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from erpsync.domain.answers import FormState
+from erpsync.domain.sessions import FormSessions, ResumeReason
+from erpsync.domain.types import SyncType
+from erpsync.ports import Clock
+from erpsync.services.events import EventAction, EventBus
+from erpsync.services.orchestrator_config import OrchestratorConfig
+from erpsync.services.smart_sync import SmartSyncs
+
+
+class OrderForms:
+    def __init__(self, config: OrchestratorConfig, clock: Clock, events: EventBus) -> None:
+        self._sessions = FormSessions(
+            lease_ttl=config.lease_ttl, safety_timeout=config.safety_timeout
+        )
+        self._timeout_s = int(config.safety_timeout.total_seconds())
+        self._clock = clock
+        self._events = events
+        self.smart = SmartSyncs(config.smart_reuse_window)
+
+    @property
+    def open_anywhere(self) -> bool:
+        """At least one form is open: every sync but customers waits."""
+        return self._sessions.paused
+
+    @property
+    def count(self) -> int:
+        return self._sessions.count
+
+    def state(self) -> FormState:
+        return FormState(self._sessions.count, self._sessions.paused)
+
+    def safety_deadline(self) -> datetime | None:
+        return self._sessions.safety_deadline()
+
+    def next_deadline(self) -> datetime | None:
+        return self._sessions.next_deadline()
+
+    def open(self, session_id: str, *, running: SyncType | None, waiting: int) -> None:
+        """Register a form (again); the first one pauses the syncs."""
+        now = self._clock.now()
+        was_paused = self._sessions.paused
+        if self._sessions.open(session_id, now):
+            self._emit(EventAction.SESSION_OPENED, session=session_id, sessions=self.count)
+        if not was_paused:
+            self._emit(
+                EventAction.SYNCS_PAUSED, sessions=self.count, running=running, waiting=waiting
+            )
+
+    def ping(self, session_id: str, *, active: bool) -> bool:
+        """A heartbeat; ``False`` for a session that is no longer open."""
+        return self._sessions.ping(session_id, self._clock.now(), active=active)
+
+    def close(self, session_id: str, *, waiting: int) -> bool:
+        """End a session; ``False`` if it was not open. Syncs resume with the last one."""
+        closed = self._sessions.close(session_id, self._clock.now())
+        if closed:
+            self._emit(EventAction.SESSION_CLOSED, session=session_id, sessions=self.count)
+            if not self._sessions.paused:
+                self._resumed(ResumeReason.LAST_FORM_CLOSED, waiting)
+        return closed
+
+    def expire(self, *, waiting: int) -> bool:
+        """End the sessions whose lease ran out, or all of them at the safety timeout;
+        ``True`` when that resumes the syncs."""
+        if not self._sessions.paused:
+            return False
+        expired = self._sessions.expire(self._clock.now())
+        for session_id in expired.lease_expired:
+            self._emit(EventAction.SESSION_EXPIRED, session=session_id)
+        if expired.safety_timeout:
+            self._emit(
+                EventAction.SAFETY_TIMEOUT, dropped=len(expired.dropped), timeout_s=self._timeout_s
+            )
+        if expired.ended and not self._sessions.paused:
+            self._resumed(expired.reason, waiting)
+            return True
+        return False
+
+    def _resumed(self, reason: ResumeReason, waiting: int) -> None:
+        self._emit(EventAction.SYNCS_RESUMED, reason=reason, waiting=waiting)
+
+    def _emit(self, action: EventAction, **fields: object) -> None:
+        self._events.emit(action, self._clock.now(), **fields)

@@ -1,0 +1,181 @@
+"""How the orchestrator's records leave the API: the status, runs, schedule, sync requests and
+order-form answers. Keys are camelCase; reasons, statuses and kinds are codes the pages
+translate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from erpsync.domain.answers import FormState, SmartSyncResult, SyncRequested
+from erpsync.domain.dispatch import Wait
+from erpsync.domain.health import TypeHealth
+from erpsync.domain.runs import SyncRun
+from erpsync.domain.snapshot import QueuedView, RunningView, Snapshot
+from erpsync.services.cluster import RoleView
+from erpsync.services.status import StatusReport, TypeReport
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
+
+
+def run_json(run: SyncRun) -> dict[str, Any]:
+    counts = run.counts
+    return {
+        "id": run.id,
+        "type": run.type.value,
+        "mode": run.mode.value,
+        "trigger": run.trigger.value,
+        "status": run.status.value,
+        "startedAt": _iso(run.started_at),
+        "finishedAt": _iso(run.finished_at),
+        "durationS": run.duration_s,
+        "pages": run.checkpoint.pages,
+        "counts": {
+            "fetched": counts.fetched,
+            "inserted": counts.inserted,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+            "deleted": counts.deleted,
+            "quarantined": counts.quarantined,
+        },
+        "error": run.error,
+        "errorKind": None if run.error_kind is None else run.error_kind.value,
+    }
+
+
+def health_json(health: TypeHealth) -> dict[str, Any]:
+    return {
+        "healthy": health.healthy,
+        "lastSuccess": _iso(health.last_success),
+        "consecutiveFailures": health.consecutive_failures,
+        "stale": health.stale,
+        "stalenessS": health.staleness_s,
+        "erpReachable": health.erp_reachable,
+    }
+
+
+def schedule_json(snapshot: Snapshot) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": t.value,
+            "intervalMinutes": snapshot.schedule[t].interval.total_seconds() / 60,
+            "offsetMinutes": snapshot.schedule[t].offset.total_seconds() / 60,
+            "priority": snapshot.schedule[t].priority,
+            "unit": "minutes",
+            "nextRun": _iso(snapshot.next_runs.get(t)),
+        }
+        for t in snapshot.by_priority()
+    ]
+
+
+def wait_json(wait: Wait) -> dict[str, Any]:
+    return {
+        "reason": wait.reason.value,
+        "behind": None if wait.behind is None else wait.behind.value,
+    }
+
+
+def _queued_json(position: int, queued: QueuedView) -> dict[str, Any]:
+    return {
+        "position": position,
+        "type": queued.type.value,
+        "mode": queued.mode.value,
+        "priority": queued.priority,
+        "trigger": queued.trigger.value,
+        "requestedAt": _iso(queued.requested_at),
+        **wait_json(queued.wait),
+    }
+
+
+def _current_json(running: RunningView, progress: float | None) -> dict[str, Any]:
+    return {
+        "kind": running.kind.value,
+        "type": running.type.value,
+        "mode": running.mode.value,
+        "trigger": running.trigger.value,
+        "startedAt": _iso(running.started_at),
+        "pages": running.pages,
+        "fetched": running.fetched,
+        "progress": progress,
+        "stopping": None if running.stopping is None else running.stopping.value,
+    }
+
+
+def _type_json(report: TypeReport) -> dict[str, Any]:
+    return {
+        "type": report.type.value,
+        "status": report.status.value,
+        "priority": report.priority,
+        "lastRun": None if report.last_run is None else run_json(report.last_run),
+        "nextRun": _iso(report.next_run),
+        "health": health_json(report.health),
+    }
+
+
+def smart_result_json(result: SmartSyncResult) -> dict[str, Any]:
+    return {
+        "status": result.status.value,
+        "mode": result.mode.value,
+        "fetched": result.fetched,
+        "inserted": result.inserted,
+        "updated": result.updated,
+        "durationS": round(result.duration_s, 3),
+        "syncS": round(result.sync_s, 3),
+        "finishedAt": _iso(result.finished_at),
+        "reused": result.reused,
+        "error": result.error,
+        "errorKind": None if result.error_kind is None else result.error_kind.value,
+    }
+
+
+def smart_json(snapshot: Snapshot) -> dict[str, Any]:
+    last = snapshot.last_smart
+    return {
+        "activeSessions": snapshot.sessions,
+        "syncsPaused": snapshot.paused,
+        "safetyTimeoutActive": snapshot.safety_deadline is not None,
+        "safetyTimeoutAt": _iso(snapshot.safety_deadline),
+        "safetyTimeoutS": snapshot.safety_timeout_s,
+        "inFlight": snapshot.running is not None and snapshot.running.smart,
+        "waiting": snapshot.smart_waiting,
+        "lastResult": None if last is None else smart_result_json(last),
+    }
+
+
+def role_json(role: RoleView) -> dict[str, Any]:
+    return {"node": role.node, "holdsRole": role.holds_role, "stateAgeS": role.state_age_s}
+
+
+def status_json(report: StatusReport) -> dict[str, Any]:
+    snapshot = report.snapshot
+    health = report.health
+    return {
+        "generatedAt": _iso(report.generated_at),
+        "types": [_type_json(t) for t in report.types],
+        "current": None
+        if snapshot.running is None
+        else _current_json(snapshot.running, report.progress),
+        "queue": [_queued_json(n, q) for n, q in enumerate(snapshot.queue, start=1)],
+        "health": {
+            "healthy": health.healthy,
+            "erpReachable": health.erp_reachable,
+            "types": {t.value: health_json(h) for t, h in health.types.items()},
+        },
+        "smartSync": smart_json(snapshot),
+        "orchestrator": role_json(report.role),
+    }
+
+
+def requested_json(answer: SyncRequested) -> dict[str, Any]:
+    return {
+        "type": answer.type.value,
+        "outcome": answer.outcome.value,
+        "mode": answer.mode.value,
+        "position": answer.position,
+    }
+
+
+def forms_json(forms: FormState) -> dict[str, Any]:
+    return {"activeSessions": forms.sessions, "syncsPaused": forms.paused}

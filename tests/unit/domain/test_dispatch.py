@@ -1,0 +1,115 @@
+"""What starts next, when a running sync gives way, why a request waits: for any state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from erpsync.domain.dispatch import (
+    Operation,
+    OperationKind,
+    Situation,
+    Wait,
+    WaitReason,
+    YieldReason,
+    may_start,
+    next_start,
+    wait_reason,
+    yield_reason,
+)
+from erpsync.domain.queue import SyncQueue, SyncRequest
+from erpsync.domain.types import SyncMode, SyncType, Trigger
+
+T = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+TYPES = st.sampled_from(list(SyncType))
+MODES = st.sampled_from(list(SyncMode))
+OPERATIONS = st.builds(
+    Operation, st.sampled_from(list(OperationKind)), TYPES, MODES, st.sampled_from(list(Trigger))
+)
+SITUATIONS = st.builds(
+    Situation,
+    forms_open=st.booleans(),
+    smart_waiting=st.booleans(),
+    running=st.none() | OPERATIONS,
+    shutting_down=st.booleans(),
+    preemption=st.booleans(),
+    smart_mode=MODES,
+)
+
+
+@st.composite
+def queues(draw: st.DrawFn) -> list[SyncRequest]:
+    queue = SyncQueue()
+    for type, mode, priority in draw(
+        st.lists(st.tuples(TYPES, MODES, st.integers(1, 9)), max_size=8)
+    ):
+        queue.request(type, mode, priority, Trigger.MANUAL, T)
+    return queue.entries()
+
+
+def test_only_customers_start_while_a_form_is_open() -> None:
+    assert may_start(SyncType.CUSTOMERS, forms_open=True)
+    assert not may_start(SyncType.ORDERS, forms_open=True)
+    assert may_start(SyncType.ORDERS, forms_open=False)
+
+
+@given(queues(), SITUATIONS)
+def test_what_starts_next(queue: list[SyncRequest], situation: Situation) -> None:
+    chosen = next_start(queue, situation)
+    if situation.running is not None or situation.shutting_down:
+        assert chosen is None, "one operation at a time, and nothing new while stopping"
+        return
+    if situation.smart_waiting:
+        assert chosen == Operation(
+            OperationKind.SMART_SYNC, SyncType.CUSTOMERS, situation.smart_mode, Trigger.SMART
+        )
+        return
+    eligible = [r for r in queue if may_start(r.type, forms_open=situation.forms_open)]
+    if not eligible:
+        assert chosen is None
+        return
+    assert chosen == Operation.sync(eligible[0]), "the first eligible request in run order"
+    assert all(eligible[0].run_order <= r.run_order for r in eligible)
+    assert wait_reason(eligible[0], situation) == Wait(WaitReason.STARTING)
+
+
+@given(OPERATIONS, SITUATIONS)
+def test_when_a_running_sync_gives_way(running: Operation, situation: Situation) -> None:
+    reason = yield_reason(running, situation)
+    if situation.shutting_down:
+        assert reason == YieldReason.SHUTDOWN
+    elif running.smart or not situation.preemption:
+        assert reason is None, "the smart sync never gives way but to a shutdown"
+    elif situation.forms_open and running.type != SyncType.CUSTOMERS:
+        assert reason == YieldReason.FORMS_OPEN
+    elif situation.smart_waiting:
+        assert reason == YieldReason.SMART_SYNC
+    else:
+        assert reason is None
+
+
+@given(queues(), SITUATIONS)
+def test_why_a_queued_request_waits(queue: list[SyncRequest], situation: Situation) -> None:
+    for request in queue:
+        wait = wait_reason(request, situation)
+        if not may_start(request.type, forms_open=situation.forms_open):
+            assert wait == Wait(WaitReason.FORMS_OPEN)
+        elif situation.running is not None:
+            assert wait == Wait(WaitReason.BEHIND_RUNNING, situation.running.type)
+        else:
+            assert wait == Wait(WaitReason.STARTING)
+
+
+def test_a_queued_request_says_why_it_waits() -> None:
+    request = SyncRequest(SyncType.PRICES, SyncMode.INCREMENTAL, 2, Trigger.MANUAL, T, 0)
+    smart = Operation(
+        OperationKind.SMART_SYNC, SyncType.CUSTOMERS, SyncMode.INCREMENTAL, Trigger.SMART
+    )
+    orders = Operation(OperationKind.SYNC, SyncType.ORDERS, SyncMode.FULL, Trigger.SCHEDULE)
+    paused = wait_reason(request, Situation(forms_open=True, running=smart))
+    assert paused == Wait(WaitReason.FORMS_OPEN)
+    behind = wait_reason(request, Situation(running=orders))
+    assert behind == Wait(WaitReason.BEHIND_RUNNING, SyncType.ORDERS)
+    assert wait_reason(request, Situation()) == Wait(WaitReason.STARTING)
