@@ -27,10 +27,12 @@ from erpsync.adapters.db.mirror import SqlMirrorStore
 from erpsync.adapters.db.mirror_queries import SqlMirrorSearch
 from erpsync.adapters.db.runs import SqlRunStore
 from erpsync.adapters.db.schedules import SqlScheduleStore
-from erpsync.adapters.db.users import SqlUserStore
+from erpsync.adapters.db.users import SqlLoginFailures, SqlUserStore
 from erpsync.adapters.erp_http import HttpErpSource, RetryPolicy
+from erpsync.adapters.metrics import MeteredSource, Metrics
 from erpsync.adapters.processes import LocalProcesses
 from erpsync.auth.passwords import Passwords
+from erpsync.auth.throttle import LoginThrottle
 from erpsync.demo_erp import DemoErpConfig, LatencyProfile, demo_erp_server
 from erpsync.domain.types import SyncType
 from erpsync.errors import ConfigurationError
@@ -61,7 +63,9 @@ class Services:
     events: EventBus
     node: ClusterNode
     status: StatusService
+    metrics: Metrics
     accounts: Accounts
+    login_throttle: LoginThrottle
     drafts: DraftService
     order_data: OrderFormData
 
@@ -83,7 +87,9 @@ def orchestrator_config(settings: Settings) -> OrchestratorConfig:
         max_run_time_by_type={
             t: timedelta(seconds=s) for t, s in settings.max_run_time_by_type_s.items()
         },
-        smart_reuse_window=timedelta(seconds=settings.smart_reuse_s),
+        smart_answer_within=timedelta(seconds=settings.smart_sync_answer_s),
+        page_deadline=timedelta(seconds=settings.page_deadline_s),
+        starvation_budget=settings.starvation_budget_intervals,
         full_sync_every=timedelta(hours=settings.full_sync_every_h),
         scheduler=settings.scheduler,
     )
@@ -157,13 +163,16 @@ async def build_services(
             retry=RetryPolicy(attempts=settings.erp_retry_attempts),
         )
         stack.push_async_callback(source.aclose)
+    metrics = Metrics()
+    source = MeteredSource(source, metrics)
     fence = SqlRoleFence(engine)
     mirror = SqlMirrorStore(engine, fence=fence)
-    runs = SqlRunStore(engine)
+    runs = SqlRunStore(engine, fence=fence)
     runner = SyncRunner(
         source, mirror, runs, clock, overlap=timedelta(seconds=settings.sync_overlap_s)
     )
     events = EventBus()
+    events.listen(metrics.observe)
     schedules = SqlScheduleStore(engine)
     config = orchestrator_config(settings)
 
@@ -188,7 +197,12 @@ async def build_services(
             renew_every=timedelta(seconds=settings.role_lease_s / 3),
         ),
     )
-    accounts = Accounts(SqlUserStore(engine), Passwords(), clock)
+    accounts = Accounts(
+        SqlUserStore(engine),
+        Passwords(),
+        clock,
+        sign_in_lasts=timedelta(seconds=settings.session_max_age_s),
+    )
     if settings.demo_users_enabled:
         await asyncio.to_thread(accounts.ensure_demo_users)
     search = SqlMirrorSearch(engine)
@@ -208,7 +222,9 @@ async def build_services(
         events,
         node,
         StatusService(node, runs, clock),
+        metrics,
         accounts,
+        LoginThrottle(SqlLoginFailures(engine)),
         drafts,
         order_data,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from typing import Annotated
@@ -22,6 +21,7 @@ from erpsync.bootstrap import build_services, demo_erp_config
 from erpsync.domain.commands import RequestSync
 from erpsync.domain.types import SyncMode, SyncType, Trigger
 from erpsync.errors import ConfigurationError, ErpSyncError
+from erpsync.logs import configure_logging
 from erpsync.services.accounts import Accounts
 from erpsync.services.events import Event, EventAction, EventBus
 from erpsync.services.orchestrator import Orchestrator
@@ -44,10 +44,7 @@ def _settings() -> Settings:
 
 
 def _logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging(settings.log_level, settings.log_format)
 
 
 @app.command()
@@ -67,6 +64,7 @@ def serve() -> None:
         port=settings.port,
         log_config=None,
         log_level=settings.log_level.lower(),
+        access_log=settings.log_level == "DEBUG",  # a line per heartbeat is not news
     )
 
 
@@ -233,8 +231,8 @@ def users_password(
     if password is None:
         password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
     with _accounts(settings) as accounts:
-        accounts.set_password(name, password)
-    console.print(f"password of {name} changed")
+        ended = accounts.set_password(name, password)
+    console.print(f"password of {name} changed; {ended} sign-in(s) ended")
 
 
 @users_app.command("token")
@@ -247,6 +245,35 @@ def users_token(
     with _accounts(settings) as accounts:
         token = accounts.issue_token(name, label)
     print(token)
+
+
+@users_app.command("tokens")
+def users_tokens(name: str) -> None:
+    """List NAME's API tokens (their ids, labels and when they were made; never the tokens)."""
+    settings = _settings()
+    with _accounts(settings) as accounts:
+        for token in accounts.tokens(name):
+            print(f"{token.id}\t{token.created_at:%Y-%m-%d %H:%M}\t{token.label or '-'}")
+
+
+@users_app.command("revoke-token")
+def users_revoke_token(
+    name: str, token_id: Annotated[str, typer.Argument(help="the id `users tokens` shows")]
+) -> None:
+    """Revoke one of NAME's API tokens: it stops working at once."""
+    settings = _settings()
+    with _accounts(settings) as accounts:
+        accounts.revoke_token(name, token_id)
+    console.print(f"token {token_id} of {name} revoked")
+
+
+@users_app.command("sign-out")
+def users_sign_out(name: str) -> None:
+    """End every sign-in of NAME (their browsers must sign in again)."""
+    settings = _settings()
+    with _accounts(settings) as accounts:
+        ended = accounts.sign_out_everywhere(name)
+    console.print(f"{ended} sign-in(s) of {name} ended")
 
 
 @users_app.command("list")

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PositiveFloat, SecretStr, ValidationError
+from pydantic import Field, PositiveFloat, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     erp_url: str | None = Field(
         None, description="Base URL of the ERP source; unset = start the embedded demo ERP"
@@ -49,7 +50,15 @@ class Settings(BaseSettings):
     max_run_time_by_type_s: dict[SyncType, PositiveFloat] = Field(
         default_factory=dict, description="per-type watchdog limits, e.g. {products = 1800}"
     )
-    smart_reuse_s: float = Field(10.0, ge=0, le=3600)
+    smart_sync_answer_s: float = Field(
+        5.0, gt=0, le=300, description="an order form gets the smart sync's answer within this"
+    )
+    page_deadline_s: float = Field(
+        30.0, gt=0, le=3600, description="a page of the ERP taking longer is reported as a hang"
+    )
+    starvation_budget_intervals: float = Field(
+        2.0, gt=0, le=1000, description="a type held back by open forms this many intervals runs"
+    )
     role_lease_s: float = Field(
         15.0, ge=2, le=600, description="how long the orchestrator role outlives its holder"
     )
@@ -59,7 +68,9 @@ class Settings(BaseSettings):
     demo_erp_port: int = Field(8765, ge=1, le=65535)
     demo_erp_profile: Literal["realistic", "instant"] = "realistic"
     demo_erp_seed: int = 7
-    demo_erp_ticker_s: float | None = Field(60.0, gt=0)
+    demo_erp_ticker_s: float | None = Field(
+        60.0, gt=0, description="the demo ERP changes a few records this often; 0 or off: never"
+    )
 
     data_dir: Path = Field(Path("data"), description="folder for files erpsync generates")
     session_secret: SecretStr | None = Field(
@@ -74,6 +85,22 @@ class Settings(BaseSettings):
         None, description="create the demo agent and admin; unset = with the embedded demo ERP"
     )
     price_list: str = Field("L01", description="the price list the order form proposes")
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, le=64 * 1024 * 1024, description="larger request bodies: 413"
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="a bearer token that may read /metrics (besides an admin)"
+    )
+
+    @field_validator("demo_erp_ticker_s", mode="before")
+    @classmethod
+    def _never_ticks(cls, value: object) -> object:
+        """``0``, ``off``, ``none`` or an empty value turn the demo ERP's ticker off."""
+        if isinstance(value, str) and value.strip().lower() in ("", "0", "off", "none", "never"):
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool) and value == 0:
+            return None
+        return value
 
     @property
     def embedded_demo_erp(self) -> bool:

@@ -105,7 +105,7 @@ class InMemoryMirrorStore:
                     "payload": json.loads(q.payload),
                 }
             )
-        self._runs.checkpoint(write.run_id, write.checkpoint)
+        self._runs.checkpoint(write.run_id, write.checkpoint, write.written_at)
         return write
 
     def sweep(self, spec: RecordSpec, run_id: int, now: datetime) -> int:
@@ -156,6 +156,7 @@ class InMemoryRunStore:
             status=RunStatus.RUNNING,
             started_at=at,
             since=since,
+            running_since=at,
         )
         self._runs[run.id] = run
         return run
@@ -166,41 +167,34 @@ class InMemoryRunStore:
         except KeyError:
             raise RecordNotFoundError("sync run", str(run_id)) from None
 
-    def checkpoint(self, run_id: int, checkpoint: Checkpoint) -> None:
+    def checkpoint(self, run_id: int, checkpoint: Checkpoint, at: datetime) -> None:
         """What a page write does to its run (see :class:`InMemoryMirrorStore`)."""
-        self._runs[run_id] = self.get(run_id).with_checkpoint(checkpoint)
+        run = self.get(run_id).with_checkpoint(checkpoint)
+        self._runs[run_id] = replace(run, last_page_at=at)
 
     def unfinished(self, type: SyncType) -> SyncRun | None:
         candidates = [r for r in self._runs.values() if r.type == type and r.status.resumable]
         return max(candidates, key=lambda r: r.id, default=None)
 
-    def _set(self, run_id: int, **changes: Any) -> SyncRun:
-        run = replace(self.get(run_id), **changes)
-        self._runs[run_id] = run
+    def _transition(self, run_id: int, change: Callable[[SyncRun], SyncRun]) -> SyncRun:
+        run = self._runs[run_id] = change(self.get(run_id))
         return run
 
     def resume(self, run_id: int, at: datetime) -> SyncRun:
-        return self._set(
-            run_id, status=RunStatus.RUNNING, finished_at=None, error=None, error_kind=None
-        )
+        return self._transition(run_id, lambda run: run.resumed(at))
 
     def complete(self, run_id: int, at: datetime, *, deleted: int = 0) -> SyncRun:
-        run = self.get(run_id)
-        counts = replace(run.counts, deleted=run.counts.deleted + deleted)
-        return self._set(
-            run_id,
-            status=RunStatus.COMPLETED,
-            finished_at=at,
-            checkpoint=replace(run.checkpoint, counts=counts),
-        )
+        return self._transition(run_id, lambda run: run.completed(at, deleted=deleted))
 
-    def interrupt(self, run_id: int) -> SyncRun:
-        return self._set(run_id, status=RunStatus.INTERRUPTED)
+    def interrupt(self, run_id: int, at: datetime) -> SyncRun:
+        return self._transition(run_id, lambda run: run.interrupted(at))
 
     def fail(self, run_id: int, at: datetime, kind: ErrorKind, error: str) -> SyncRun:
-        return self._set(
-            run_id, status=RunStatus.FAILED, finished_at=at, error=error, error_kind=kind
-        )
+        return self._transition(run_id, lambda run: run.failed(at, kind, error))
+
+    def interrupt_abandoned(self) -> list[SyncRun]:
+        running = sorted(r.id for r in self._runs.values() if r.status == RunStatus.RUNNING)
+        return [self._transition(run_id, SyncRun.abandoned) for run_id in running]
 
     def watermark(self, type: SyncType) -> datetime | None:
         return self._watermarks.get(type)
@@ -352,3 +346,34 @@ class FakeProcesses:
 def _through_json(document: Document) -> Document:
     copy: Document = json.loads(json.dumps(document))
     return copy
+
+
+class InMemoryLoginFailures:
+    """:class:`~erpsync.ports.LoginFailures` in a dictionary."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, list[datetime]] = {}
+
+    def __len__(self) -> int:
+        """How many failures it keeps."""
+        return sum(len(times) for times in self._by_key.values())
+
+    def record(self, key: str, at: datetime) -> None:
+        self._by_key.setdefault(key, []).append(at)
+
+    def since(self, key: str, after: datetime) -> list[datetime]:
+        return sorted(at for at in self._by_key.get(key, []) if at > after)
+
+    def clear(self, key: str) -> None:
+        self._by_key.pop(key, None)
+
+    def purge(self, before: datetime) -> int:
+        dropped = 0
+        for key in list(self._by_key):
+            kept = [at for at in self._by_key[key] if at >= before]
+            dropped += len(self._by_key[key]) - len(kept)
+            if kept:
+                self._by_key[key] = kept
+            else:
+                del self._by_key[key]
+        return dropped

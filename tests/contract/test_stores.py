@@ -168,16 +168,21 @@ def test_runs_finish_resume_and_list_newest_first(stores: Stores) -> None:
     runs = stores.runs
     first = start(stores)
     assert runs.unfinished(SyncType.CUSTOMERS) == runs.get(first)
-    interrupted = runs.interrupt(first)
+    interrupted = runs.interrupt(first, NOW + timedelta(seconds=1))
     assert interrupted.status == RunStatus.INTERRUPTED
     assert interrupted.finished_at is None
     assert runs.unfinished(SyncType.CUSTOMERS) == interrupted
-    reopened = runs.resume(first, NOW + timedelta(seconds=1))
+    reopened = runs.resume(first, NOW + timedelta(seconds=10))
     assert reopened.status == RunStatus.RUNNING
-    done = runs.complete(first, NOW + timedelta(seconds=3), deleted=4)
+    done = runs.complete(first, NOW + timedelta(seconds=12), deleted=4)
     assert done.status == RunStatus.COMPLETED
     assert done.counts.deleted == 4
-    assert done.duration_s == 3
+    assert done.duration_s == 3, "its running time: the 9 s it stood paused do not count"
+    assert [(s.start, s.end) for s in done.segments] == [
+        (NOW, NOW + timedelta(seconds=1)),
+        (NOW + timedelta(seconds=10), NOW + timedelta(seconds=12)),
+    ]
+    assert runs.get(first) == done
     assert runs.unfinished(SyncType.CUSTOMERS) is None
     second = start(stores, SyncType.ORDERS)
     assert [r.id for r in runs.recent()] == [second, first]
@@ -199,6 +204,23 @@ def test_a_failed_run_keeps_why_and_its_kind(stores: Stores) -> None:
     assert runs.get(run_id) == failed
     assert runs.unfinished(SyncType.DDT) is None
     assert runs.recent(SyncType.DDT)[0].trigger == Trigger.MANUAL
+
+
+def test_runs_left_running_are_interrupted_as_of_their_last_page(stores: Stores) -> None:
+    runs = stores.runs
+    crashed = start(stores, SyncType.PRODUCTS)
+    write(stores, crashed, CUSTOMERS, [customer("C1")], full=True)  # a page at NOW
+    finished = start(stores, SyncType.PRICES)
+    runs.complete(finished, NOW + timedelta(seconds=5))
+    [abandoned] = runs.interrupt_abandoned()
+    assert (abandoned.id, abandoned.status) == (crashed, RunStatus.INTERRUPTED)
+    assert abandoned.last_page_at == NOW
+    assert abandoned.checkpoint.pages == 1, "it goes on from its checkpoint"
+    assert abandoned.running_since is None
+    assert runs.get(crashed) == abandoned
+    assert runs.unfinished(SyncType.PRODUCTS) == abandoned
+    assert runs.get(finished).status == RunStatus.COMPLETED
+    assert runs.interrupt_abandoned() == []
 
 
 def test_watermarks_are_per_type_and_never_move_back(stores: Stores) -> None:

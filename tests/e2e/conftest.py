@@ -50,7 +50,7 @@ def log() -> Iterator[CoordinationLog]:
 @pytest.fixture(scope="package")
 def live(tmp_path_factory: pytest.TempPathFactory, log: CoordinationLog) -> Iterator[LiveApp]:
     data_dir = tmp_path_factory.mktemp("live")
-    with live_app("live", data_dir, log, session_lease_s=LEASE_S, smart_reuse_s=0) as app:
+    with live_app("live", data_dir, log, session_lease_s=LEASE_S) as app:
         app.api.post("/api/sync/all", json={"mode": "full"}).raise_for_status()
         app.wait_idle()
         yield app

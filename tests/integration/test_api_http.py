@@ -139,7 +139,8 @@ def test_sync_requests_answer_202_with_started_queued_or_merged(app: Running) ->
         full = client.post("/api/sync/prices", json={"mode": "full"})
         assert full.status_code == 202
         assert full.json()["mode"] == "full"
-        assert client.post("/api/sync/widgets").status_code == 422
+        assert client.post("/api/sync/widgets").status_code == 404, "no such type: no such path"
+        assert client.post("/api/sync/status").status_code == 405, "not taken for a type"
         bad_mode = client.post("/api/sync/prices", json={"mode": "everything"})
         assert bad_mode.status_code == 422
         assert "mode" in bad_mode.json()["error"]

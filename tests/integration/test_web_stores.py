@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from erpsync.adapters.db.drafts import SqlDraftStore
 from erpsync.adapters.db.mirror_queries import SqlMirrorSearch
 from erpsync.adapters.db.tables import draft_lines
-from erpsync.adapters.db.users import SqlUserStore
+from erpsync.adapters.db.users import SqlLoginFailures, SqlUserStore
 from erpsync.domain.drafts import Draft, DraftLine
 from erpsync.domain.search import search_terms
 from erpsync.domain.users import Role
@@ -75,6 +75,52 @@ def test_passwords_change_and_users_list_by_name(users: SqlUserStore) -> None:
     credentials = users.credentials("zeta")
     assert credentials is not None and credentials.password_hash == "new"
     assert [u.name for u in users.all()] == ["alfa", "zeta"]
+
+
+def test_a_sign_in_lasts_until_it_expires_or_ends(users: SqlUserStore) -> None:
+    anna = users.add("anna", "h", Role.AGENT, "A01", AT)
+    bruno = users.add("bruno", "h", Role.AGENT, "A02", AT)
+    users.add_sign_in(anna.id, "sign-in-1", AT, AT + timedelta(hours=12))
+    users.add_sign_in(anna.id, "sign-in-2", AT, AT + timedelta(hours=12))
+    users.add_sign_in(bruno.id, "sign-in-3", AT, AT + timedelta(hours=1))
+    assert users.by_sign_in("sign-in-1", AT + timedelta(hours=1)) == anna
+    assert users.by_sign_in("sign-in-3", AT + timedelta(hours=1)) is None, "it expired"
+    assert users.by_sign_in("nobody", AT) is None
+    users.end_sign_in("sign-in-1")
+    assert users.by_sign_in("sign-in-1", AT) is None
+    assert users.by_sign_in("sign-in-2", AT) == anna
+    assert users.end_sign_ins(anna.id) == 1
+    assert users.by_sign_in("sign-in-2", AT) is None
+
+
+def test_tokens_are_listed_by_id_and_revoked_by_their_owner_only(users: SqlUserStore) -> None:
+    anna = users.add("anna", "h", Role.AGENT, "A01", AT)
+    bruno = users.add("bruno", "h", Role.AGENT, "A02", AT)
+    users.add_token(anna.id, "a" * 64, "export", AT)
+    users.add_token(anna.id, "b" * 64, "phone", AT + timedelta(hours=1))
+    assert [(t.id, t.label) for t in users.tokens(anna.id)] == [
+        ("b" * 12, "phone"),
+        ("a" * 12, "export"),
+    ]
+    assert not users.revoke_token(bruno.id, "a" * 12), "not bruno's"
+    assert not users.revoke_token(anna.id, "a"), "a whole id, not a prefix of one"
+    assert users.revoke_token(anna.id, "a" * 12)
+    assert users.by_token("a" * 64) is None
+    assert users.by_token("b" * 64) == anna
+
+
+def test_failed_sign_ins_are_counted_per_key_and_purged(sql_engine: Engine) -> None:
+    failures = SqlLoginFailures(sql_engine)
+    for minutes in (0, 1, 2):
+        failures.record("anna@10.0.0.7", AT + timedelta(minutes=minutes))
+    failures.record("anna@203.0.113.9", AT)
+    assert failures.since("anna@10.0.0.7", AT) == [
+        AT + timedelta(minutes=1),
+        AT + timedelta(minutes=2),
+    ]
+    assert failures.purge(AT + timedelta(minutes=1)) == 2
+    failures.clear("anna@10.0.0.7")
+    assert failures.since("anna@10.0.0.7", AT) == []
 
 
 # -- drafts -----------------------------------------------------------------------------------

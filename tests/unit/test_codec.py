@@ -122,7 +122,7 @@ def test_a_failure_on_the_holder_is_raised_again_on_the_sender(
 ) -> None:
     reply = through_json(encode_failure(error))
     with pytest.raises(raised, match=message) as caught:
-        decode_reply(reply, OpenForm("tab-0000001"))
+        decode_reply(reply, OpenForm("tab-0000001", 1))
     if isinstance(error, ErpSyncError):
         assert isinstance(caught.value, ErpSyncError)
         assert caught.value.category == error.category

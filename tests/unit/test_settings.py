@@ -57,3 +57,22 @@ def test_a_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("ERPSYNC_CONFIG", "/nonexistent/erpsync.toml")
     with pytest.raises(ConfigurationError, match="no such file"):
         load_settings()
+
+
+@pytest.mark.parametrize("value", ["0", "off", "none", "", "never"])
+def test_the_demo_erps_ticker_can_be_turned_off(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("ERPSYNC_DEMO_ERP_TICKER_S", value)
+    assert load_settings().demo_erp_ticker_s is None
+    monkeypatch.setenv("ERPSYNC_DEMO_ERP_TICKER_S", "15")
+    assert load_settings().demo_erp_ticker_s == 15
+
+
+def test_the_log_format_is_text_or_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().log_format == "text"
+    monkeypatch.setenv("ERPSYNC_LOG_FORMAT", "json")
+    assert load_settings().log_format == "json"
+    monkeypatch.setenv("ERPSYNC_LOG_FORMAT", "xml")
+    with pytest.raises(ConfigurationError, match="log_format"):
+        load_settings()

@@ -43,6 +43,25 @@ class FormState:
     paused: bool
 
 
+class SmartSyncStatus(StrEnum):
+    """How a Smart Customer Sync ended, as the form that waits for it sees it."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    #: It did not end within the time a form waits: the form goes on with the local customer
+    #: list, and the sync finishes in the background.
+    TIMED_OUT = "timed_out"
+    #: The service stopped before it could end.
+    STOPPED = "stopped"
+
+    @classmethod
+    def of(cls, status: RunStatus) -> SmartSyncStatus:
+        return {
+            RunStatus.COMPLETED: cls.COMPLETED,
+            RunStatus.FAILED: cls.FAILED,
+        }.get(status, cls.STOPPED)
+
+
 @dataclass(frozen=True)
 class SmartSyncResult:
     """How a Smart Customer Sync ended, for the form that asked for it.
@@ -51,10 +70,9 @@ class SmartSyncResult:
         duration_s: From the request to the end: what the agent waited, including any page
             of another sync in flight.
         sync_s: The customer sync alone.
-        reused: The result of a recent smart sync, handed to another form.
     """
 
-    status: RunStatus
+    status: SmartSyncStatus
     mode: SyncMode
     fetched: int
     inserted: int
@@ -65,14 +83,32 @@ class SmartSyncResult:
     run_id: int | None
     error: str | None = None
     error_kind: ErrorKind | None = None
-    reused: bool = False
+
+    @classmethod
+    def timed_out(cls, requested_at: datetime, now: datetime, mode: SyncMode) -> SmartSyncResult:
+        """The answer to a form whose smart sync has not ended in time."""
+        waited = (now - requested_at).total_seconds()
+        return cls(
+            status=SmartSyncStatus.TIMED_OUT,
+            mode=mode,
+            fetched=0,
+            inserted=0,
+            updated=0,
+            duration_s=waited,
+            sync_s=0.0,
+            finished_at=now,
+            run_id=None,
+            error=f"the ERP did not answer within {waited:.0f} s; "
+            "the customer list is the local one",
+            error_kind=ErrorKind.TIMED_OUT,
+        )
 
     @classmethod
     def from_run(
         cls, run: SyncRun, requested_at: datetime, finished_at: datetime
     ) -> SmartSyncResult:
         return cls(
-            status=run.status,
+            status=SmartSyncStatus.of(run.status),
             mode=run.mode,
             fetched=run.counts.fetched,
             inserted=run.counts.inserted,

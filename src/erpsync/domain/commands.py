@@ -48,9 +48,12 @@ class RequestAll(Command[AllRequested]):
 
 @dataclass(frozen=True)
 class OpenForm(Command[FormOpened]):
-    """An order form opened (or registered again): pause the others, sync customers."""
+    """An order form opened (or registered again) by user ``owner``: pause the others, sync
+    customers. ``instance`` names the page load (a reload is a new one)."""
 
     session_id: str
+    owner: int
+    instance: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,14 +61,18 @@ class PingForm(Command[FormPinged]):
     """A heartbeat of an open form; ``active`` when the user did something."""
 
     session_id: str
+    owner: int
     active: bool = False
 
 
 @dataclass(frozen=True)
 class CloseForm(Command[FormClosed]):
-    """An order form closed: syncs resume when none is left."""
+    """An order form closed: syncs resume when none is left. The goodbye of a page load that
+    is no longer the session's ``instance`` changes nothing."""
 
     session_id: str
+    owner: int
+    instance: str | None = None
 
 
 @dataclass(frozen=True)

@@ -5,19 +5,21 @@ and applies these decisions; it decides nothing itself:
 
 * :func:`next_start` — with nothing running, the Smart Customer Sync an order form asked for
   goes first; then the queued syncs in run order (priority, then arrival), skipping those the
-  pause gate holds back.
+  pause gate holds back — unless they are *overdue*: held back by open forms for longer than
+  their starvation budget (SPEC §2.11), they run in the gaps between interactive work.
 * :func:`yield_reason` — a running sync gives way at its next page boundary when the service
   shuts down, when an order form opens (unless it is ``customers``, the one type a form lets
-  through), or when a Smart Customer Sync is waiting. The smart sync itself never gives way
-  but to a shutdown.
+  through, or an overdue sync), or when a Smart Customer Sync is waiting. The smart sync itself
+  never gives way but to a shutdown.
 * :func:`wait_reason` — why a queued request has not started: the pause gate, or the operation
   running ahead of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from erpsync.domain.queue import SyncRequest
@@ -40,16 +42,27 @@ class Operation:
         type: The type it syncs.
         mode: The mode asked for (the run may widen it: an empty mirror needs a full sync).
         trigger: Who asked.
+        requested_at: Since when it has been wanted (a preempted sync keeps it).
+        overdue: It runs though forms are open: they held it back past its budget.
     """
 
     kind: OperationKind
     type: SyncType
     mode: SyncMode
     trigger: Trigger
+    requested_at: datetime | None = None
+    overdue: bool = False
 
     @classmethod
-    def sync(cls, request: SyncRequest) -> Operation:
-        return cls(OperationKind.SYNC, request.type, request.mode, request.trigger)
+    def sync(cls, request: SyncRequest, *, overdue: bool = False) -> Operation:
+        return cls(
+            OperationKind.SYNC,
+            request.type,
+            request.mode,
+            request.trigger,
+            request.requested_at,
+            overdue,
+        )
 
     @property
     def smart(self) -> bool:
@@ -85,6 +98,7 @@ class Situation:
     """What the decisions look at.
 
     Attributes:
+        now: The moment decided at.
         forms_open: At least one order form is open somewhere.
         smart_waiting: An order form asked for a Smart Customer Sync that has not started.
         running: The operation with the ERP now, if any.
@@ -92,19 +106,32 @@ class Situation:
         preemption: Whether a running sync gives way at all (off only to measure a plain
             priority queue).
         smart_mode: The mode of the Smart Customer Sync.
+        budgets: How long open forms may hold each type back (types absent: forever).
     """
 
+    now: datetime
     forms_open: bool = False
     smart_waiting: bool = False
     running: Operation | None = None
     shutting_down: bool = False
     preemption: bool = True
     smart_mode: SyncMode = SyncMode.INCREMENTAL
+    budgets: Mapping[SyncType, timedelta] = field(default_factory=dict)
 
 
 def may_start(type: SyncType, *, forms_open: bool) -> bool:
     """The pause gate: while an order form is open anywhere, only ``customers`` may start."""
     return type == SyncType.CUSTOMERS or not forms_open
+
+
+def overdue(request: SyncRequest, situation: Situation) -> bool:
+    """Open forms have held ``request`` back for at least its type's starvation budget."""
+    budget = situation.budgets.get(request.type)
+    return (
+        budget is not None
+        and not may_start(request.type, forms_open=situation.forms_open)
+        and situation.now - request.requested_at >= budget
+    )
 
 
 def next_start(queue: Sequence[SyncRequest], situation: Situation) -> Operation | None:
@@ -123,6 +150,8 @@ def next_start(queue: Sequence[SyncRequest], situation: Situation) -> Operation 
     for request in queue:
         if may_start(request.type, forms_open=situation.forms_open):
             return Operation.sync(request)
+        if overdue(request, situation):
+            return Operation.sync(request, overdue=True)
     return None
 
 
@@ -132,7 +161,7 @@ def yield_reason(running: Operation, situation: Situation) -> YieldReason | None
         return YieldReason.SHUTDOWN
     if running.smart or not situation.preemption:
         return None
-    if not may_start(running.type, forms_open=situation.forms_open):
+    if not running.overdue and not may_start(running.type, forms_open=situation.forms_open):
         return YieldReason.FORMS_OPEN
     if situation.smart_waiting:
         return YieldReason.SMART_SYNC
@@ -141,7 +170,8 @@ def yield_reason(running: Operation, situation: Situation) -> YieldReason | None
 
 def wait_reason(request: SyncRequest, situation: Situation) -> Wait:
     """Why the queued ``request`` has not started yet."""
-    if not may_start(request.type, forms_open=situation.forms_open):
+    held = not may_start(request.type, forms_open=situation.forms_open)
+    if held and not overdue(request, situation):
         return Wait(WaitReason.FORMS_OPEN)
     if situation.running is not None:
         return Wait(WaitReason.BEHIND_RUNNING, situation.running.type)

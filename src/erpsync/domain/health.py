@@ -1,9 +1,11 @@
 """Health of each sync type, judged from its recent run history.
 
-A type is healthy unless it is **stale** (no success within ``stale_after`` × its interval) or
-**failing** (``max_failures`` or more runs in a row failed since its last success). A type that
-has never succeeded is judged from the service start: it gets the same window, counted from the
-anchor, as a grace period for its first run.
+A type is healthy unless it is **stale** (no success within ``stale_after`` × its interval),
+**failing** (``max_failures`` or more runs in a row failed since its last success), **cut off**
+(its latest run could not use the ERP at all) or **hung** (a page of its running sync has taken
+longer than the page deadline). A type that has never succeeded is judged from the service
+start: it gets the same window, counted from the anchor, as a grace period for its first run.
+The service is healthy when every type is and the ERP answers.
 """
 
 from __future__ import annotations
@@ -55,8 +57,10 @@ class TypeHealth:
         consecutive_failures: Failed runs since the latest success (all of them if none).
         stale: No success within the staleness window (see module doc).
         staleness_s: Seconds since the latest success; ``None`` if none.
-        erp_reachable: Whether its latest run reached the ERP; ``None`` without runs.
-        healthy: Neither stale nor failing.
+        erp_reachable: Whether its latest run reached the ERP (``False`` also while it hangs);
+            ``None`` without runs.
+        hung: A page of its running sync is past the page deadline.
+        healthy: Neither stale, failing, cut off from the ERP nor hung.
     """
 
     type: SyncType
@@ -66,6 +70,7 @@ class TypeHealth:
     staleness_s: float | None
     erp_reachable: bool | None
     healthy: bool
+    hung: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ def type_health(
     now: datetime,
     stale_after: float = STALE_AFTER_INTERVALS,
     max_failures: int = UNHEALTHY_AFTER_FAILURES,
+    hung: bool = False,
 ) -> TypeHealth:
     """Judge one type from its runs.
 
@@ -111,6 +117,7 @@ def type_health(
         now: The moment judged.
         stale_after: The staleness window in intervals.
         max_failures: Consecutive failures that make the type unhealthy.
+        hung: Its running sync waits on a page past the page deadline.
     """
     own = _in_order(run for run in runs if run.type == type)
     last_success = next((run.finished_at for run in reversed(own) if run.succeeded), None)
@@ -122,14 +129,18 @@ def type_health(
     reference = anchor if last_success is None else last_success
     stale = now - reference > interval * stale_after
     latest = own[-1] if own else None
+    reachable = None if latest is None else not latest.erp_unreachable
+    if hung:
+        reachable = False
     return TypeHealth(
         type=type,
         last_success=last_success,
         consecutive_failures=failures,
         stale=stale,
         staleness_s=None if last_success is None else (now - last_success).total_seconds(),
-        erp_reachable=None if latest is None else not latest.erp_unreachable,
-        healthy=not stale and failures < max_failures,
+        erp_reachable=reachable,
+        healthy=not stale and failures < max_failures and reachable is not False,
+        hung=hung,
     )
 
 
@@ -141,6 +152,7 @@ def overall_health(
     now: datetime,
     stale_after: float = STALE_AFTER_INTERVALS,
     max_failures: int = UNHEALTHY_AFTER_FAILURES,
+    hung: SyncType | None = None,
 ) -> OverallHealth:
     """Judge every type in ``intervals`` and the service as a whole.
 
@@ -151,6 +163,7 @@ def overall_health(
         now: The moment judged.
         stale_after: See :func:`type_health`.
         max_failures: See :func:`type_health`.
+        hung: The type whose running sync waits on a page past the page deadline, if any.
     """
     ordered = _in_order(runs)
     types = {
@@ -162,12 +175,16 @@ def overall_health(
             now=now,
             stale_after=stale_after,
             max_failures=max_failures,
+            hung=t == hung,
         )
         for t, interval in intervals.items()
     }
     latest = ordered[-1] if ordered else None
+    reachable = None if latest is None else not latest.erp_unreachable
+    if hung is not None:
+        reachable = False
     return OverallHealth(
-        healthy=all(health.healthy for health in types.values()),
+        healthy=all(health.healthy for health in types.values()) and reachable is not False,
         types=MappingProxyType(types),
-        erp_reachable=None if latest is None else not latest.erp_unreachable,
+        erp_reachable=reachable,
     )

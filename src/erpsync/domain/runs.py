@@ -1,4 +1,9 @@
-"""Sync runs as records: their status, counts and checkpoint."""
+"""Sync runs as records: their status, counts, checkpoint and the stretches they ran in.
+
+A run may stop at a page boundary (preempted) and go on later, so it can run in several
+segments; its running time is their sum, not the time from its start to its end. Every change
+of a run's state is one of the transitions below, the same for every store.
+"""
 
 from __future__ import annotations
 
@@ -53,7 +58,27 @@ class Checkpoint:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """A stretch of time a run ran in, from a start or resume to a stop."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def seconds(self) -> float:
+        return max(0.0, (self.end - self.start).total_seconds())
+
+
+@dataclass(frozen=True)
 class SyncRun:
+    """One sync of one type.
+
+    Attributes:
+        segments: The stretches it ran in, closed ones only.
+        running_since: When its open stretch began; ``None`` unless it is running.
+        last_page_at: When its latest page was written.
+    """
+
     id: int
     type: SyncType
     mode: SyncMode
@@ -65,16 +90,71 @@ class SyncRun:
     finished_at: datetime | None = None
     error: str | None = None
     error_kind: ErrorKind | None = None
+    segments: tuple[Segment, ...] = ()
+    running_since: datetime | None = None
+    last_page_at: datetime | None = None
 
     @property
     def counts(self) -> SyncCounts:
         return self.checkpoint.counts
 
     @property
+    def running_s(self) -> float:
+        """How long it ran, in its closed segments (the pauses between them not counted)."""
+        return sum(segment.seconds for segment in self.segments)
+
+    @property
     def duration_s(self) -> float | None:
-        if self.finished_at is None:
-            return None
-        return (self.finished_at - self.started_at).total_seconds()
+        """Its running time, once it has finished."""
+        return None if self.finished_at is None else self.running_s
+
+    # -- transitions ----------------------------------------------------------------------
+
+    def _stopped(self, at: datetime) -> SyncRun:
+        if self.running_since is None:
+            return self
+        closed = Segment(self.running_since, max(at, self.running_since))
+        return replace(self, segments=(*self.segments, closed), running_since=None)
+
+    def resumed(self, at: datetime) -> SyncRun:
+        """Running again from its checkpoint."""
+        return replace(
+            self,
+            status=RunStatus.RUNNING,
+            finished_at=None,
+            error=None,
+            error_kind=None,
+            running_since=at,
+        )
+
+    def interrupted(self, at: datetime) -> SyncRun:
+        """Stopped at a page boundary, to go on later."""
+        return replace(self._stopped(at), status=RunStatus.INTERRUPTED)
+
+    def abandoned(self) -> SyncRun:
+        """Left running by a process that died: interrupted as of its last written page (the
+        page in flight was lost with the process)."""
+        end = self.last_page_at or self.running_since or self.started_at
+        return self.interrupted(end)
+
+    def completed(self, at: datetime, *, deleted: int = 0) -> SyncRun:
+        counts = replace(self.counts, deleted=self.counts.deleted + deleted)
+        stopped = self._stopped(at)
+        return replace(
+            stopped,
+            status=RunStatus.COMPLETED,
+            finished_at=at,
+            checkpoint=replace(stopped.checkpoint, counts=counts),
+        )
+
+    def failed(self, at: datetime, kind: ErrorKind, error: str) -> SyncRun:
+        return replace(
+            self._stopped(at),
+            status=RunStatus.FAILED,
+            finished_at=at,
+            error=error,
+            error_kind=kind,
+        )
 
     def continues_as(self, mode: SyncMode) -> bool:
         """Whether this unfinished run goes on when a sync of ``mode`` is asked for: a full

@@ -15,15 +15,20 @@ After a drop the forgotten tab learns it on its next heartbeat (:meth:`FormSessi
 answers ``False``). It must not re-register on that heartbeat, or the timeout would never hold;
 it registers again with :meth:`FormSessions.open` at its next user activity, which is accepted
 like any new session.
+
+A session belongs to the user who opened it: nobody else may register, ping or close it. Each
+load of the form's page has an *instance* of its own; a reload registers the same tab id with
+a new instance, so the goodbye of the page that was replaced, arriving late, is told apart
+from the new page's and ignored.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from erpsync.errors import ConfigurationError
+from erpsync.errors import ConfigurationError, ForbiddenError
 
 DEFAULT_LEASE_TTL = timedelta(seconds=45)
 DEFAULT_SAFETY_TIMEOUT = timedelta(minutes=10)
@@ -42,12 +47,16 @@ class FormSession:
     """One open order form (one browser tab).
 
     Attributes:
-        id: The id the tab chose for itself; stable across retries of the same tab.
+        id: The id the tab chose for itself; stable across retries and reloads of the tab.
+        owner: The user who opened it.
+        instance: The page load that registered it last (``None`` if it did not say).
         opened_at: When it was first registered.
         lease_until: When it expires unless a heartbeat comes first.
     """
 
     id: str
+    owner: int
+    instance: str | None
     opened_at: datetime
     lease_until: datetime
 
@@ -133,21 +142,35 @@ class FormSessions:
     def __contains__(self, session_id: object) -> bool:
         return session_id in self._sessions
 
-    def open(self, session_id: str, now: datetime) -> bool:
+    def _own(self, session_id: str, owner: int) -> FormSession | None:
+        current = self._sessions.get(session_id)
+        if current is not None and current.owner != owner:
+            raise ForbiddenError("this order form session belongs to another user")
+        return current
+
+    def open(
+        self, session_id: str, now: datetime, *, owner: int = 0, instance: str | None = None
+    ) -> bool:
         """Register a tab's form, or refresh it if already registered (a reload, a retry).
 
-        Opening counts as user activity and starts or extends the lease.
+        Opening counts as user activity and starts or extends the lease; the page load that
+        registers it is the session's instance from now on.
 
         Returns:
             ``True`` if the session is new, ``False`` if it was already open.
+
+        Raises:
+            ForbiddenError: another user's session has this id.
         """
-        current = self._sessions.get(session_id)
+        current = self._own(session_id, owner)
         opened_at = now if current is None else current.opened_at
-        self._sessions[session_id] = FormSession(session_id, opened_at, now + self.lease_ttl)
+        self._sessions[session_id] = FormSession(
+            session_id, owner, instance, opened_at, now + self.lease_ttl
+        )
         self._last_activity = now
         return current is None
 
-    def ping(self, session_id: str, now: datetime, *, active: bool = False) -> bool:
+    def ping(self, session_id: str, now: datetime, *, owner: int = 0, active: bool = False) -> bool:
         """A heartbeat from an open form: extends its lease.
 
         Args:
@@ -159,28 +182,39 @@ class FormSessions:
         Returns:
             ``False`` if the session is unknown (closed, expired or dropped); nothing changes
             then, and the tab registers again with :meth:`open` on its next user activity.
+
+        Raises:
+            ForbiddenError: the session is another user's.
         """
-        current = self._sessions.get(session_id)
+        current = self._own(session_id, owner)
         if current is None:
             return False
-        self._sessions[session_id] = FormSession(
-            session_id, current.opened_at, now + self.lease_ttl
-        )
+        self._sessions[session_id] = replace(current, lease_until=now + self.lease_ttl)
         if active:
             self._last_activity = now
         return True
 
-    def close(self, session_id: str, now: datetime) -> bool:
+    def close(
+        self, session_id: str, now: datetime, *, owner: int = 0, instance: str | None = None
+    ) -> bool:
         """End a session: the tab left, reloaded or closed, or the user pressed "Fatto".
 
         Closing is user activity for the forms still open. Closing an unknown id (a second
-        unload beacon, a session already expired) is a no-op.
+        unload beacon, a session already expired) is a no-op, and so is the goodbye of a page
+        load that is no longer the session's instance (the page that a reload replaced).
 
         Returns:
-            ``True`` if the session was open.
+            ``True`` if the session was open and is closed now.
+
+        Raises:
+            ForbiddenError: the session is another user's.
         """
-        if self._sessions.pop(session_id, None) is None:
+        current = self._own(session_id, owner)
+        if current is None:
             return False
+        if instance is not None and current.instance is not None and instance != current.instance:
+            return False
+        del self._sessions[session_id]
         self._last_activity = now if self._sessions else None
         return True
 

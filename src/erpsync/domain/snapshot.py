@@ -29,7 +29,9 @@ class QueuedView:
 
 @dataclass(frozen=True)
 class RunningView:
-    """The operation with the ERP now; ``stopping`` once it was asked to give way."""
+    """The operation with the ERP now; ``stopping`` once it was asked to give way;
+    ``progress_at`` when it last moved on (it began, or wrote a page); ``overdue`` when it runs
+    though forms are open, because they held it back past its budget."""
 
     kind: OperationKind
     type: SyncType
@@ -38,7 +40,9 @@ class RunningView:
     started_at: datetime
     pages: int
     fetched: int
+    progress_at: datetime
     stopping: YieldReason | None = None
+    overdue: bool = False
 
     @property
     def smart(self) -> bool:
@@ -60,6 +64,7 @@ class Snapshot:
         sessions: Open order forms.
         safety_deadline: When the safety timeout fires unless a form shows activity.
         safety_timeout_s: The safety timeout.
+        page_deadline_s: A running sync with no page for this long hangs.
         smart_waiting: A form asked for a Smart Customer Sync that has not started yet.
         last_smart: How the latest Smart Customer Sync ended.
     """
@@ -74,6 +79,7 @@ class Snapshot:
     sessions: int
     safety_deadline: datetime | None
     safety_timeout_s: int
+    page_deadline_s: float
     smart_waiting: bool
     last_smart: SmartSyncResult | None
 
@@ -89,3 +95,11 @@ class Snapshot:
 
     def by_priority(self) -> list[SyncType]:
         return sorted(SyncType, key=lambda t: -self.schedule[t].priority)
+
+    def hung(self, now: datetime) -> SyncType | None:
+        """The type whose running sync has waited on the ERP past the page deadline."""
+        running = self.running
+        if running is None:
+            return None
+        waited = (now - running.progress_at).total_seconds()
+        return running.type if waited > self.page_deadline_s else None

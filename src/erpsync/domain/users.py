@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from erpsync.errors import InvalidUserError
@@ -45,6 +46,19 @@ class User:
         if self.is_admin:
             return None
         return self.agent_code or ""
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """An API token as its owner may see it again: never the token itself.
+
+    Attributes:
+        id: A short name for it (the start of its digest), to revoke it by.
+    """
+
+    id: str
+    label: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 The ports are grouped by side (:mod:`.sync`, :mod:`.agents`, :mod:`.cluster`) and all
 importable from here."""
 
-from erpsync.ports.agents import DraftStore, MirrorSearch, UserStore
+from erpsync.ports.agents import DraftStore, LoginFailures, MirrorSearch, UserStore
 from erpsync.ports.clock import Clock
 from erpsync.ports.cluster import (
     CommandQueue,
@@ -40,6 +40,7 @@ __all__ = [
     "Lease",
     "LeaseStore",
     "LiveStateStore",
+    "LoginFailures",
     "MirrorSearch",
     "MirrorStore",
     "PageWrite",

@@ -7,11 +7,12 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from erpsync.domain.drafts import Draft
-from erpsync.domain.users import Credentials, Role, User
+from erpsync.domain.users import Credentials, Role, TokenInfo, User
 
 
 class UserStore(Protocol):
-    """The people who sign in, and their API tokens. Names are unique and lower case."""
+    """The people who sign in, their sign-ins and their API tokens. Names are unique and lower
+    case; tokens and sign-ins are kept as digests only."""
 
     def add(
         self,
@@ -38,6 +39,40 @@ class UserStore(Protocol):
 
     def by_token(self, digest: str) -> User | None:
         """The owner of the token with this digest, or ``None``."""
+
+    def tokens(self, user_id: int) -> list[TokenInfo]:
+        """The user's API tokens, newest first."""
+
+    def revoke_token(self, user_id: int, token_id: str) -> bool:
+        """Forget the user's token called ``token_id``; ``False`` if there is none."""
+
+    def add_sign_in(
+        self, user_id: int, digest: str, created_at: datetime, expires_at: datetime
+    ) -> None:
+        """Keep a new sign-in of ``user_id`` (and forget the sign-ins that have expired)."""
+
+    def by_sign_in(self, digest: str, now: datetime) -> User | None:
+        """The user of the sign-in with this digest while it lasts, or ``None``."""
+
+    def end_sign_in(self, digest: str) -> None:
+        """Forget one sign-in (signing out)."""
+
+    def end_sign_ins(self, user_id: int) -> int:
+        """Forget every sign-in of the user; return how many there were."""
+
+
+class LoginFailures(Protocol):
+    """Failed sign-ins by key (a name at a client address), shared by every replica."""
+
+    def record(self, key: str, at: datetime) -> None: ...
+
+    def since(self, key: str, after: datetime) -> list[datetime]:
+        """When ``key`` failed after ``after``, oldest first."""
+
+    def clear(self, key: str) -> None: ...
+
+    def purge(self, before: datetime) -> int:
+        """Forget failures older than ``before``; return how many."""
 
 
 class DraftStore(Protocol):

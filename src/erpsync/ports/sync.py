@@ -134,8 +134,12 @@ class RunStore(Protocol):
     def complete(self, run_id: int, at: datetime, *, deleted: int = 0) -> SyncRun:
         """The run ended well; ``deleted`` (the sweep's) is added to its counts."""
 
-    def interrupt(self, run_id: int) -> SyncRun:
+    def interrupt(self, run_id: int, at: datetime) -> SyncRun:
         """The run stopped at a page boundary and goes on later from its checkpoint."""
+
+    def interrupt_abandoned(self) -> list[SyncRun]:
+        """Mark interrupted every run left ``running`` (by a process that stopped without
+        ending it), as of its last written page; return them."""
 
     def fail(self, run_id: int, at: datetime, kind: ErrorKind, error: str) -> SyncRun:
         """The run ended in failure, with why."""
@@ -205,6 +209,10 @@ class SyncEngine(Protocol):
 
     async def last_full_syncs(self) -> dict[SyncType, datetime]:
         """When each type last completed a full sync (types that never did are absent)."""
+
+    async def recover(self) -> list[SyncRun]:
+        """The runs a previous process left unfinished, oldest first, to be continued: the
+        ones it left ``running`` are marked interrupted first."""
 
 
 class ScheduleStore(Protocol):

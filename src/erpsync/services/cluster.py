@@ -58,6 +58,8 @@ class RoleView:
     node: str
     holds_role: bool
     state_age_s: float | None
+    #: The epoch of the lease this process holds, or last saw held.
+    epoch: int | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,8 @@ class ClusterNode:
     def role(self, now: datetime) -> RoleView:
         seen = self._seen_publication
         age = None if self.leader or seen is None else round((now - seen).total_seconds(), 3)
-        return RoleView(self.name, self.leader, age)
+        epoch = None if self._lease is None else self._lease.epoch
+        return RoleView(self.name, self.leader, age, epoch)
 
     # -- life cycle -------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import asyncio
 from typing import Any, Protocol, TypeVar
 
 from erpsync.codec import decode, decode_command, decode_reply, encode, encode_failure, kind_of
-from erpsync.domain.commands import Command, OpenForm
+from erpsync.domain.commands import Command
 from erpsync.domain.snapshot import Snapshot
 from erpsync.errors import OrchestratorUnavailableError
 from erpsync.ports import Clock, CommandQueue, Document, LiveStateStore
@@ -62,19 +62,19 @@ class RemoteControl:
         *,
         poll_s: float = 0.05,
         timeout_s: float = 30.0,
-        smart_timeout_s: float = 120.0,
     ) -> None:
+        """``timeout_s`` bounds every command; the holder answers an order form's smart sync
+        within ``smart_answer_within`` (5 s), well inside it."""
         self._commands = commands
         self._live = live
         self._clock = clock
         self._poll_s = poll_s
         self._timeout_s = timeout_s
-        self._smart_timeout_s = smart_timeout_s
 
     async def handle(self, command: Command[A]) -> A:
         document = encode(command)
         command_id = await asyncio.to_thread(self._commands.submit, document, self._clock.now())
-        limit = self._smart_timeout_s if isinstance(command, OpenForm) else self._timeout_s
+        limit = self._timeout_s
         waited = 0.0
         while waited < limit:
             reply = await asyncio.to_thread(self._commands.result, command_id)

@@ -7,7 +7,7 @@ import contextlib
 import itertools
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -30,6 +30,8 @@ class EventAction(StrEnum):
     SYNC_FAILED = "sync_failed"
     SYNC_PREEMPTED = "sync_preempted"
     SYNC_WATCHDOG = "sync_watchdog"
+    #: A sync starts though order forms are open: they held it back past its budget.
+    SYNC_OVERDUE = "sync_overdue"
     SESSION_OPENED = "session_opened"
     SESSION_CLOSED = "session_closed"
     SESSION_EXPIRED = "session_expired"
@@ -38,7 +40,7 @@ class EventAction(StrEnum):
     SYNCS_RESUMED = "syncs_resumed"
     SMART_SYNC_REQUESTED = "smart_sync_requested"
     SMART_SYNC_JOINED = "smart_sync_joined"
-    SMART_SYNC_REUSED = "smart_sync_reused"
+    SMART_SYNC_TIMED_OUT = "smart_sync_timed_out"
     SMART_SYNC_COMPLETED = "smart_sync_completed"
     SCHEDULE_CHANGED = "schedule_changed"
     ROLE_ACQUIRED = "role_acquired"
@@ -63,7 +65,12 @@ class EventAction(StrEnum):
 
 
 _WARNINGS = frozenset(
-    {EventAction.SYNC_FAILED, EventAction.SAFETY_TIMEOUT, EventAction.SYNC_WATCHDOG}
+    {
+        EventAction.SYNC_FAILED,
+        EventAction.SAFETY_TIMEOUT,
+        EventAction.SYNC_WATCHDOG,
+        EventAction.SMART_SYNC_TIMED_OUT,
+    }
 )
 _QUIET = frozenset({EventAction.SYNC_PROGRESS, EventAction.RESYNC})
 _RUN_STEPS = frozenset(
@@ -84,14 +91,6 @@ class Event:
     action: EventAction
     at: datetime
     fields: Mapping[str, Any] = field(default_factory=dict)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "action": self.action.value,
-            "at": self.at.isoformat(),
-            **self.fields,
-        }
 
 
 def format_fields(fields: Mapping[str, Any]) -> str:
@@ -114,8 +113,13 @@ class EventBus:
     def __init__(self, *, buffer: int = 256, history: int = 200) -> None:
         self._seq = itertools.count(1)
         self._subscribers: set[asyncio.Queue[Event]] = set()
+        self._listeners: list[Callable[[Event], None]] = []
         self._buffer = buffer
         self._recent: deque[Event] = deque(maxlen=history)
+
+    def listen(self, listener: Callable[[Event], None]) -> None:
+        """Call ``listener`` with every step as it is emitted (it must not block)."""
+        self._listeners.append(listener)
 
     @property
     def recent(self) -> list[Event]:
@@ -124,8 +128,17 @@ class EventBus:
 
     def emit(self, action: EventAction, at: datetime, **fields: Any) -> Event:
         event = Event(next(self._seq), action, at, fields)
-        log.log(action.level, "action=%s %s", action.value, format_fields(fields))
+        step = {"action": action.value, **{k: v for k, v in fields.items() if v is not None}}
+        log.log(
+            action.level,
+            "action=%s %s",
+            action.value,
+            format_fields(fields),
+            extra={"step": step},
+        )
         self._recent.append(event)
+        for listener in self._listeners:
+            listener(event)
         for queue in self._subscribers:
             if queue.full():
                 with contextlib.suppress(asyncio.QueueEmpty):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TypeVar, cast
@@ -21,6 +22,7 @@ from erpsync.domain.answers import (
     FormPinged,
     RequestOutcome,
     ScheduleChanged,
+    SmartSyncResult,
     SyncRequested,
 )
 from erpsync.domain.commands import (
@@ -35,17 +37,21 @@ from erpsync.domain.commands import (
 from erpsync.domain.dispatch import Operation, Situation, next_start, wait_reason, yield_reason
 from erpsync.domain.queue import EnqueueOutcome, SyncQueue
 from erpsync.domain.runs import RunStatus, SyncRun
-from erpsync.domain.schedule import Schedule, scheduled_mode, validate_entry
+from erpsync.domain.schedule import validate_entry
 from erpsync.domain.snapshot import QueuedView, Snapshot
-from erpsync.domain.types import DEFAULT_SCHEDULE, SyncMode, SyncType, Trigger, TypeSchedule
+from erpsync.domain.types import SyncMode, SyncType, Trigger, TypeSchedule
 from erpsync.errors import InvalidCommandError
 from erpsync.ports import Clock, ScheduleStore, SyncEngine, SyncJob
+from erpsync.services.deadline_loop import DeadlineLoop
 from erpsync.services.events import EventAction, EventBus
 from erpsync.services.orchestrator_config import OrchestratorConfig
 from erpsync.services.orchestrator_state import Running, RunWatch
 from erpsync.services.order_forms import OrderForms
+from erpsync.services.timetable import Timetable
+from erpsync.services.watchdog import within
 
 A = TypeVar("A")
+log = logging.getLogger(__name__)
 
 
 class Orchestrator:
@@ -67,15 +73,22 @@ class Orchestrator:
         self._schedules = schedules
         self._clock = clock
         self._events = events
-        self._config = config or OrchestratorConfig()
-        self._schedule = Schedule(anchor=anchor or clock.now())
+        self._config = config = config or OrchestratorConfig()
+        self._timetable = Timetable(
+            anchor or clock.now(),
+            last_fired=last_fired or {},
+            full_every=config.full_sync_every,
+            enabled=config.scheduler,
+        )
         self._queue = SyncQueue()
-        self._forms = OrderForms(self._config, clock, events)
+        self._forms = OrderForms(config, clock, events)
         self._running: Running | None = None
-        self._last_fired: dict[SyncType, datetime | None] = dict(last_fired or {})
-        self._last_full: dict[SyncType, datetime] = {}
-        self._wake = asyncio.Event()
-        self._loop_task: asyncio.Task[None] | None = None
+        self._loop = DeadlineLoop(
+            clock,
+            self._dispatch,
+            lambda: (self._forms.next_deadline(), self._timetable.wake_at()),
+            name="erpsync-orchestrator",
+        )
         self._stopping = False
 
     # -- life cycle -------------------------------------------------------------------------
@@ -84,21 +97,17 @@ class Orchestrator:
         """Load the schedule changes and what the run history remembers, then start the loop
         of timers, lease expiry and dispatch."""
         changed = await asyncio.to_thread(self._schedules.load)
-        self._schedule = Schedule(
-            anchor=self._schedule.anchor, entries={**DEFAULT_SCHEDULE, **changed}
-        )
-        self._last_full.update(await self._engine.last_full_syncs())
-        self._emit(EventAction.ORCHESTRATOR_STARTED, anchor=self._schedule.anchor)
-        self._loop_task = asyncio.create_task(self._loop(), name="erpsync-orchestrator")
+        self._timetable.load(changed, await self._engine.last_full_syncs())
+        self._emit(EventAction.ORCHESTRATOR_STARTED, anchor=self._timetable.anchor)
+        for run in await self._engine.recover():  # continue what a stopped process left
+            self._accept(run.type, run.mode, Trigger.RESUME, self._clock.now())
+        self._loop.start()
 
     async def stop(self, grace_s: float = 10.0) -> None:
         """Stop taking work; a running sync stops at its next page boundary (or is cancelled
         after ``grace_s``), keeping its checkpoint for the next start."""
         self._stopping = True
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+        await self._loop.stop()
         running = self._running
         if running is not None and running.task is not None:
             done, _ = await asyncio.wait({running.task}, timeout=grace_s)
@@ -123,30 +132,6 @@ class Orchestrator:
                 continue
             await asyncio.wait({running.task})
 
-    async def _loop(self) -> None:
-        while True:
-            self._dispatch()
-            deadlines = [self._forms.next_deadline()]
-            if self._config.scheduler:
-                deadlines.append(self._schedule.wake_at(self._last_fired))
-            upcoming = [d for d in deadlines if d is not None]
-            delay = None
-            if upcoming:
-                delay = max(0.0, (min(upcoming) - self._clock.now()).total_seconds())
-            await self._wait(delay)
-
-    async def _wait(self, delay: float | None) -> None:
-        self._wake.clear()
-        waiter = asyncio.create_task(self._wake.wait())
-        tasks: set[asyncio.Task[object]] = {waiter}
-        if delay is not None:
-            tasks.add(asyncio.create_task(self._clock.sleep(delay)))
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-
     # -- commands ---------------------------------------------------------------------------
 
     async def handle(self, command: Command[A]) -> A:
@@ -161,17 +146,19 @@ class Orchestrator:
             case RequestSync(type=type, mode=mode, trigger=trigger):
                 answer = self._request(type, mode, trigger)
             case RequestAll(mode=mode, trigger=trigger):
-                ordered = sorted(SyncType, key=lambda t: -self._schedule.priority(t))
+                ordered = self._timetable.by_priority()
                 answer = AllRequested(tuple(self._request(t, mode, trigger) for t in ordered))
-            case OpenForm(session_id=session_id):
-                answer = await self._open_form(session_id)
-            case PingForm(session_id=session_id, active=active):
-                known = self._forms.ping(session_id, active=active)
-                self._wake.set()
+            case OpenForm():
+                answer = await self._open_form(command)
+            case PingForm(session_id=session_id, owner=owner, active=active):
+                known = self._forms.ping(session_id, owner=owner, active=active)
+                self._loop.wake()
                 answer = FormPinged(known, self._forms.state())
-            case CloseForm(session_id=session_id):
-                closed = self._forms.close(session_id, waiting=len(self._queue))
-                self._wake.set()
+            case CloseForm(session_id=session_id, owner=owner, instance=instance):
+                closed = self._forms.close(
+                    session_id, owner=owner, instance=instance, waiting=len(self._queue)
+                )
+                self._loop.wake()
                 self._dispatch()
                 answer = FormClosed(closed, self._forms.state())
             case ChangeSchedule(entry=entry):
@@ -183,16 +170,14 @@ class Orchestrator:
     def snapshot(self) -> Snapshot:
         """What this orchestrator is doing now, as data."""
         situation = self._situation()
-        schedule = self._schedule
+        timetable = self._timetable
         running = self._running
         return Snapshot(
-            anchor=schedule.anchor,
-            schedule={t: schedule.entry(t) for t in SyncType},
-            next_runs={t: schedule.next_due(t, self._last_fired.get(t)) for t in SyncType}
-            if self._config.scheduler
-            else {},
-            last_fired={t: at for t, at in self._last_fired.items() if at is not None},
-            last_full=dict(self._last_full),
+            anchor=timetable.anchor,
+            schedule=timetable.entries(),
+            next_runs=timetable.next_runs(),
+            last_fired=timetable.last_fired(),
+            last_full=timetable.last_full(),
             queue=tuple(
                 QueuedView(
                     r.type, r.mode, r.priority, r.trigger, r.requested_at, wait_reason(r, situation)
@@ -205,6 +190,7 @@ class Orchestrator:
             sessions=self._forms.count,
             safety_deadline=self._forms.safety_deadline(),
             safety_timeout_s=int(self._config.safety_timeout.total_seconds()),
+            page_deadline_s=self._config.page_deadline.total_seconds(),
             smart_waiting=situation.smart_waiting,
             last_smart=self._forms.smart.last,
         )
@@ -236,7 +222,7 @@ class Orchestrator:
             if not op.smart and op.type == type and op.mode.stronger(mode) == op.mode:
                 self._emit(EventAction.SYNC_MERGED, type=type, into="running", trigger=trigger)
                 return SyncRequested(type, RequestOutcome.MERGED, op.mode, 0)
-        enqueued = self._queue.request(type, mode, self._schedule.priority(type), trigger, now)
+        enqueued = self._queue.request(type, mode, self._timetable.priority(type), trigger, now)
         merged = enqueued.outcome == EnqueueOutcome.MERGED
         wait = wait_reason(enqueued.request, self._situation())
         self._emit(
@@ -250,32 +236,42 @@ class Orchestrator:
         outcome = RequestOutcome.MERGED if merged else RequestOutcome.QUEUED
         return SyncRequested(type, outcome, enqueued.request.mode, enqueued.position)
 
-    async def _open_form(self, session_id: str) -> FormOpened:
+    async def _open_form(self, command: OpenForm) -> FormOpened:
         """Open (or re-register) an order-form session and bring customers up to date.
 
         Other syncs pause at once; a sync other than ``customers`` that is running stops at
-        its next page boundary. A smart sync already in flight is joined, and a recent one is
-        reused rather than repeated.
+        its next page boundary. The form gets a smart sync that starts after it opened (see
+        :mod:`smart_sync`), or, when that has not ended within ``smart_answer_within``, an
+        answer saying so while the sync goes on in the background.
         """
+        session_id = command.session_id
         running = self._running
         self._forms.open(
             session_id,
+            owner=command.owner,
+            instance=command.instance,
             running=None if running is None else running.operation.type,
             waiting=len(self._queue),
         )
-        self._wake.set()  # the loop must learn the new lease and safety deadlines
-        smart = self._forms.smart
-        reused = smart.reusable(self._clock.now())
-        if reused is not None:
-            self._emit(EventAction.SMART_SYNC_REUSED, session=session_id, run=reused.run_id)
-            return FormOpened(reused, self._forms.state())
-        future, new = smart.ask(self._clock.now())
+        self._loop.wake()  # the loop must learn the new lease and safety deadlines
+        asked_at = self._clock.now()
+        future, new = self._forms.smart.ask(asked_at)
         if new:
-            self._emit(EventAction.SMART_SYNC_REQUESTED, session=session_id)
+            follow_up = running is not None and running.operation.smart
+            self._emit(EventAction.SMART_SYNC_REQUESTED, session=session_id, follow_up=follow_up)
             self._dispatch()
         else:
             self._emit(EventAction.SMART_SYNC_JOINED, session=session_id)
-        result = await asyncio.shield(future)
+        limit = self._config.smart_answer_within
+        result = await within(self._clock, limit, asyncio.shield(future))
+        if result is None:
+            now = self._clock.now()
+            result = SmartSyncResult.timed_out(asked_at, now, self._config.smart_sync_mode)
+            self._emit(
+                EventAction.SMART_SYNC_TIMED_OUT,
+                session=session_id,
+                waited_s=round(result.duration_s, 3),
+            )
         return FormOpened(result, self._forms.state())
 
     async def _change_schedule(self, entry: TypeSchedule) -> ScheduleChanged:
@@ -287,9 +283,8 @@ class Orchestrator:
         validate_entry(entry)
         await asyncio.to_thread(self._schedules.save, entry)
         now = self._clock.now()
-        if self._config.scheduler:
-            self._fire_due(now)
-        self._schedule = self._schedule.with_entry(entry, now)
+        for due in self._timetable.change(entry, now):
+            self._accept(due.type, due.mode, Trigger.SCHEDULE, now)
         self._queue.reprioritise(entry.type, entry.priority)
         self._emit(
             EventAction.SCHEDULE_CHANGED,
@@ -297,16 +292,19 @@ class Orchestrator:
             priority=entry.priority,
             interval_s=int(entry.interval.total_seconds()),
             offset_s=int(entry.offset.total_seconds()),
-            next_run=self._schedule.next_due(entry.type, self._last_fired.get(entry.type)),
+            next_run=self._timetable.next_run(entry.type),
         )
-        self._wake.set()
+        self._loop.wake()
         return ScheduleChanged(entry)
 
     # -- applying the decisions -------------------------------------------------------------
 
     def _situation(self) -> Situation:
         running = self._running
+        budget = self._config.starvation_budget
         return Situation(
+            now=self._clock.now(),
+            budgets={t: e.interval * budget for t, e in self._timetable.entries().items()},
             forms_open=self._forms.open_anywhere,
             smart_waiting=self._forms.smart.waiting,
             running=None if running is None else running.operation,
@@ -322,9 +320,10 @@ class Orchestrator:
         """Apply what time has made due, then start the next operation if none runs."""
         now = self._clock.now()
         if self._forms.expire(waiting=len(self._queue)):
-            self._wake.set()
-        if self._config.scheduler and not self._stopping:
-            self._fire_due(now)
+            self._loop.wake()
+        if not self._stopping:
+            for due in self._timetable.due(now):
+                self._accept(due.type, due.mode, Trigger.SCHEDULE, now)
         operation = self._next()
         if operation is None:
             return
@@ -332,19 +331,16 @@ class Orchestrator:
             self._forms.smart.start()
         else:
             self._queue.remove(operation.type)
+        if operation.overdue and operation.requested_at is not None:
+            self._emit(
+                EventAction.SYNC_OVERDUE,
+                type=operation.type,
+                held_s=int((now - operation.requested_at).total_seconds()),
+                sessions=self._forms.count,
+            )
         running = Running(operation, now)
         self._running = running
         running.task = asyncio.create_task(self._execute(running), name=f"sync-{operation.type}")
-
-    def _fire_due(self, now: datetime) -> None:
-        decisions = self._schedule.due(self._last_fired, now)
-        for decision in decisions:
-            self._last_fired[decision.type] = decision.tick
-        for decision in decisions:
-            mode = scheduled_mode(
-                self._last_full.get(decision.type), now, self._config.full_sync_every
-            )
-            self._accept(decision.type, mode, Trigger.SCHEDULE, now)
 
     # -- running ----------------------------------------------------------------------------
 
@@ -355,12 +351,16 @@ class Orchestrator:
         op = running.operation
         limit = self._time_limit(op.type)
         watch = RunWatch(running, self._events, self._clock, limit)
-        run = await self._engine.run(
-            SyncJob(op.type, op.mode, op.trigger, resume=not op.smart),
-            yield_reason=lambda: yield_reason(op, self._situation()),
-            observer=watch,
-            time_limit=limit,
-        )
+        try:
+            run = await self._engine.run(
+                SyncJob(op.type, op.mode, op.trigger, resume=not op.smart),
+                yield_reason=lambda: yield_reason(op, self._situation()),
+                observer=watch,
+                time_limit=limit,
+            )
+        except Exception as exc:  # the engine records its own failures: its store failed
+            log.exception("action=sync_crashed type=%s", op.type.value)
+            run = running.lost(self._clock.now(), exc)
         self._running = None
         watch.ended(run)
         self._finish(op, run, self._clock.now())
@@ -370,10 +370,12 @@ class Orchestrator:
         """What a run's end changes: the last full sync, a preempted sync back in the queue
         (to continue from its checkpoint), the forms waiting for a smart sync."""
         if run.status == RunStatus.COMPLETED and run.mode == SyncMode.FULL:
-            self._last_full[op.type] = now
+            self._timetable.completed_full(op.type, now)
         if run.status == RunStatus.INTERRUPTED and not self._stopping:
-            priority = self._schedule.priority(op.type)
-            self._queue.request(op.type, run.mode, priority, Trigger.RESUME, now)
+            # back in the queue, wanted since it first was: open forms' hold keeps counting
+            priority = self._timetable.priority(op.type)
+            wanted = op.requested_at or now
+            self._queue.request(op.type, run.mode, priority, Trigger.RESUME, wanted)
         if op.smart:
             result = self._forms.smart.finish(run, now)
             self._emit(

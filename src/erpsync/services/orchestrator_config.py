@@ -17,7 +17,13 @@ class OrchestratorConfig:
     max_run_time: timedelta = timedelta(minutes=15)
     #: Per-type watchdog limits that differ from ``max_run_time``.
     max_run_time_by_type: Mapping[SyncType, timedelta] = field(default_factory=dict)
-    smart_reuse_window: timedelta = timedelta(seconds=10)
+    #: An order form gets the Smart Customer Sync's answer within this, the sync done or not.
+    smart_answer_within: timedelta = timedelta(seconds=5)
+    #: A page of the ERP taking longer than this is a hang, whatever the run's time limit.
+    page_deadline: timedelta = timedelta(seconds=30)
+    #: A type held back by open forms this many of its intervals runs in the gaps between
+    #: interactive work (SPEC §2.11).
+    starvation_budget: float = 2.0
     full_sync_every: timedelta = timedelta(hours=24)
     scheduler: bool = True
     #: Stop a running sync at its next page for the order form. Off only to measure what a

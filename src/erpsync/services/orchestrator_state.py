@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from erpsync.domain.dispatch import Operation, YieldReason
 from erpsync.domain.runs import RunStatus, SyncRun
 from erpsync.domain.snapshot import RunningView
-from erpsync.errors import ErrorKind
+from erpsync.errors import ErrorKind, error_kind
 from erpsync.ports import Clock
 from erpsync.services.events import EventAction, EventBus
 
@@ -24,6 +24,13 @@ class Running:
     task: asyncio.Task[None] | None = None
     run: SyncRun | None = None
     stopping: YieldReason | None = None
+    progress_at: datetime | None = None
+
+    def lost(self, at: datetime, exc: BaseException) -> SyncRun:
+        """How the run ended when its engine could not even record it."""
+        op = self.operation
+        run = self.run or SyncRun(0, op.type, op.mode, op.trigger, RunStatus.RUNNING, at)
+        return run.failed(at, error_kind(exc), str(exc) or exc.__class__.__name__)
 
     def view(self, stopping: YieldReason | None) -> RunningView:
         run = self.run
@@ -36,7 +43,9 @@ class Running:
             started_at=self.started_at,
             pages=run.checkpoint.pages if run else 0,
             fetched=run.counts.fetched if run else 0,
+            progress_at=self.progress_at or self.started_at,
             stopping=self.stopping or stopping,
+            overdue=op.overdue,
         )
 
 
@@ -55,6 +64,7 @@ class RunWatch:
 
     def began(self, run: SyncRun, resumed: bool) -> None:
         self._running.run = run
+        self._running.progress_at = self._clock.now()
         self._events.emit(
             EventAction.SYNC_RESUMED if resumed else EventAction.SYNC_STARTED,
             self._clock.now(),
@@ -62,10 +72,12 @@ class RunWatch:
             mode=run.mode,
             trigger=self._running.operation.trigger,
             from_page=run.checkpoint.pages if resumed else None,
+            overdue=self._running.operation.overdue or None,
         )
 
     def progressed(self, run: SyncRun) -> None:
         self._running.run = run
+        self._running.progress_at = self._clock.now()
         self._events.emit(
             EventAction.SYNC_PROGRESS,
             self._clock.now(),
@@ -96,6 +108,7 @@ class RunWatch:
                 quarantined=counts.quarantined,
                 pages=run.checkpoint.pages,
                 duration_s=round((now - running.started_at).total_seconds(), 3),
+                running_s=round(run.running_s, 3),
             )
         elif run.status == RunStatus.INTERRUPTED:
             self._events.emit(
@@ -110,5 +123,10 @@ class RunWatch:
                 limit_s = int(self._time_limit.total_seconds())
                 self._events.emit(EventAction.SYNC_WATCHDOG, now, type=op.type, limit_s=limit_s)
             self._events.emit(
-                EventAction.SYNC_FAILED, now, type=op.type, mode=run.mode, reason=run.error
+                EventAction.SYNC_FAILED,
+                now,
+                type=op.type,
+                mode=run.mode,
+                kind=run.error_kind,
+                reason=run.error,
             )

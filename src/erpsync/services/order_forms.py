@@ -24,7 +24,7 @@ class OrderForms:
         self._timeout_s = int(config.safety_timeout.total_seconds())
         self._clock = clock
         self._events = events
-        self.smart = SmartSyncs(config.smart_reuse_window)
+        self.smart = SmartSyncs()
 
     @property
     def open_anywhere(self) -> bool:
@@ -44,26 +44,43 @@ class OrderForms:
     def next_deadline(self) -> datetime | None:
         return self._sessions.next_deadline()
 
-    def open(self, session_id: str, *, running: SyncType | None, waiting: int) -> None:
-        """Register a form (again); the first one pauses the syncs."""
+    def open(
+        self,
+        session_id: str,
+        *,
+        owner: int,
+        instance: str | None,
+        running: SyncType | None,
+        waiting: int,
+    ) -> None:
+        """Register a form (again); the first one pauses the syncs.
+
+        Raises:
+            ForbiddenError: the session id is another user's.
+        """
         now = self._clock.now()
         was_paused = self._sessions.paused
-        if self._sessions.open(session_id, now):
-            self._emit(EventAction.SESSION_OPENED, session=session_id, sessions=self.count)
+        if self._sessions.open(session_id, now, owner=owner, instance=instance):
+            self._emit(
+                EventAction.SESSION_OPENED, session=session_id, owner=owner, sessions=self.count
+            )
         if not was_paused:
             self._emit(
                 EventAction.SYNCS_PAUSED, sessions=self.count, running=running, waiting=waiting
             )
 
-    def ping(self, session_id: str, *, active: bool) -> bool:
+    def ping(self, session_id: str, *, owner: int, active: bool) -> bool:
         """A heartbeat; ``False`` for a session that is no longer open."""
-        return self._sessions.ping(session_id, self._clock.now(), active=active)
+        return self._sessions.ping(session_id, self._clock.now(), owner=owner, active=active)
 
-    def close(self, session_id: str, *, waiting: int) -> bool:
-        """End a session; ``False`` if it was not open. Syncs resume with the last one."""
-        closed = self._sessions.close(session_id, self._clock.now())
+    def close(self, session_id: str, *, owner: int, instance: str | None, waiting: int) -> bool:
+        """End a session; ``False`` if it was not open, or the goodbye came from a page load
+        that a reload replaced. Syncs resume with the last one."""
+        closed = self._sessions.close(session_id, self._clock.now(), owner=owner, instance=instance)
         if closed:
-            self._emit(EventAction.SESSION_CLOSED, session=session_id, sessions=self.count)
+            self._emit(
+                EventAction.SESSION_CLOSED, session=session_id, owner=owner, sessions=self.count
+            )
             if not self._sessions.paused:
                 self._resumed(ResumeReason.LAST_FORM_CLOSED, waiting)
         return closed
@@ -73,9 +90,10 @@ class OrderForms:
         ``True`` when that resumes the syncs."""
         if not self._sessions.paused:
             return False
+        owners = {s.id: s.owner for s in self._sessions.sessions()}
         expired = self._sessions.expire(self._clock.now())
         for session_id in expired.lease_expired:
-            self._emit(EventAction.SESSION_EXPIRED, session=session_id)
+            self._emit(EventAction.SESSION_EXPIRED, session=session_id, owner=owners[session_id])
         if expired.safety_timeout:
             self._emit(
                 EventAction.SAFETY_TIMEOUT, dropped=len(expired.dropped), timeout_s=self._timeout_s

@@ -56,6 +56,7 @@ def build_report(
         intervals={t: snapshot.schedule[t].interval for t in SyncType},
         anchor=snapshot.anchor,
         now=now,
+        hung=snapshot.hung(now),
     )
 
     def report(type: SyncType) -> TypeReport:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -18,7 +19,7 @@ from erpsync.domain.catalog import SPECS, RecordSpec
 from erpsync.domain.dispatch import YieldReason
 from erpsync.domain.runs import Checkpoint, RunStatus, SyncRun
 from erpsync.domain.types import SyncMode, SyncType
-from erpsync.errors import ErpProtocolError, ErrorKind, error_kind
+from erpsync.errors import ErpProtocolError, ErrorKind, LostRoleError, error_kind
 from erpsync.ports import (
     Clock,
     ErpSource,
@@ -32,6 +33,8 @@ from erpsync.ports import (
 )
 from erpsync.services.page_diff import candidates, sort_page
 from erpsync.services.watchdog import within
+
+log = logging.getLogger(__name__)
 
 YieldCheck = Callable[[], YieldReason | None]
 
@@ -76,6 +79,21 @@ class SyncRunner:
     async def last_full_syncs(self) -> dict[SyncType, datetime]:
         return await asyncio.to_thread(self._last_full_syncs)
 
+    async def recover(self) -> list[SyncRun]:
+        return await asyncio.to_thread(self._recover)
+
+    def _recover(self) -> list[SyncRun]:
+        abandoned = self._runs.interrupt_abandoned()
+        for run in abandoned:
+            log.warning(
+                "action=run_abandoned type=%s run=%d pages=%d",
+                run.type.value,
+                run.id,
+                run.checkpoint.pages,
+            )
+        unfinished = [r for t in SyncType if (r := self._runs.unfinished(t)) is not None]
+        return sorted(unfinished, key=lambda r: r.id)
+
     def _last_full_syncs(self) -> dict[SyncType, datetime]:
         found: dict[SyncType, datetime] = {}
         for type in SyncType:
@@ -118,13 +136,22 @@ class SyncRunner:
         run, resumed = await asyncio.to_thread(self._begin, job)
         begun.append(run)
         observer.began(run, resumed)
+        spec = self._specs[job.type]
         try:
-            return await self._pages(self._specs[job.type], run, yield_reason, observer)
+            if resumed and run.checkpoint.pages and run.checkpoint.cursor is None:
+                # it stopped after writing its last page: only its ending is left to do
+                return await asyncio.to_thread(self._complete, spec, run)
+            return await self._pages(spec, run, yield_reason, observer)
         except Exception as exc:
             reason = str(exc) or exc.__class__.__name__
-            return await asyncio.to_thread(
-                self._runs.fail, run.id, self._clock.now(), error_kind(exc), reason
-            )
+            return await asyncio.to_thread(self._fail, run, error_kind(exc), reason)
+
+    def _fail(self, run: SyncRun, kind: ErrorKind, reason: str) -> SyncRun:
+        now = self._clock.now()
+        try:
+            return self._runs.fail(run.id, now, kind, reason)
+        except LostRoleError:  # the run is the new holder's now: leave its row alone
+            return run.failed(now, ErrorKind.LOST_ROLE, reason)
 
     def _begin(self, job: SyncJob) -> tuple[SyncRun, bool]:
         """The run to go on with: the type's unfinished one if it covers the job's mode, else a
@@ -173,7 +200,7 @@ class SyncRunner:
                 if page.next_cursor is None:
                     return await asyncio.to_thread(self._complete, spec, run)
                 if ahead is None:
-                    return await asyncio.to_thread(self._runs.interrupt, run.id)
+                    return await asyncio.to_thread(self._runs.interrupt, run.id, self._clock.now())
                 asked = page.next_cursor
                 page, ahead = await ahead, None
         finally:

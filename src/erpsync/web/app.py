@@ -12,15 +12,16 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from erpsync import __version__
 from erpsync.auth.secret import session_secret
-from erpsync.auth.throttle import LoginThrottle
 from erpsync.bootstrap import build_services
 from erpsync.ports import Clock, ErpSource
 from erpsync.settings import Settings
-from erpsync.web.auth_gate import AuthGate
+from erpsync.web.auth_gate import AuthGate, is_public
+from erpsync.web.body_limit import BodyLimit
 from erpsync.web.errors import install_error_handlers
+from erpsync.web.openapi import install_openapi
 from erpsync.web.origin_check import OriginCheck
 from erpsync.web.pages import Pages
-from erpsync.web.routers import auth, drafts, forms, order_data, pages, sync
+from erpsync.web.routers import auth, drafts, forms, metrics, order_data, pages, sync
 from erpsync.web.translations import Catalogues
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -39,9 +40,9 @@ def create_app(
     app = FastAPI(title="erpsync", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
     app.state.pages = Pages(Catalogues())
-    app.state.login_throttle = LoginThrottle()
 
-    # Listed innermost first: a request meets OriginCheck, then the session, then the gate.
+    # Listed innermost first: a request meets the body limit, the Origin check, then the
+    # session, then the gate.
     app.add_middleware(AuthGate)
     app.add_middleware(
         SessionMiddleware,
@@ -51,7 +52,13 @@ def create_app(
         same_site="lax",
         https_only=settings.cookie_secure,
     )
-    app.add_middleware(OriginCheck, trusted_origins=settings.trusted_origins)
+    app.add_middleware(
+        OriginCheck,
+        session_cookie=SESSION_COOKIE,
+        trusted_origins=settings.trusted_origins,
+        public=is_public,
+    )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.get("/healthz", tags=["probe"])
     async def healthz() -> dict[str, str]:
@@ -64,4 +71,6 @@ def create_app(
     app.include_router(forms.router)
     app.include_router(order_data.router)
     app.include_router(drafts.router)
+    app.include_router(metrics.router)
+    install_openapi(app, session_cookie=SESSION_COOKIE)
     return app

@@ -1,8 +1,9 @@
 """Who is asking: every request but the public ones needs a signed-in user.
 
 The user comes from a bearer API token when the request carries one (scripts), else from the
-signed session cookie (pages). Without a user, an API call gets 401 JSON and a page visit is
-sent to the login page.
+sign-in the signed session cookie names (pages), looked up on the server each time, so one that
+ended (signed out, password changed) is worth nothing. Without a user, an API call gets 401
+JSON and a page visit is sent to the login page.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ PUBLIC_PATHS = frozenset({"/login", "/healthz", "/favicon.ico"})
 PUBLIC_PREFIXES = ("/static/",)
 #: Public and never about the user: no need to look the user up.
 ANONYMOUS_PATHS = frozenset({"/healthz", "/favicon.ico"})
-SESSION_USER = "uid"
+#: Routes that check who may read them themselves (a scraper's token is no user's).
+SELF_GUARDED = frozenset({"/metrics"})
+#: The session cookie's key for the sign-in token.
+SIGN_IN = "sid"
 
 
 def is_public(path: str) -> bool:
@@ -33,18 +37,24 @@ def is_api(path: str) -> bool:
     return path.startswith("/api/") or path == "/openapi.json"
 
 
+def bearer_token(headers: Headers) -> str | None:
+    if not has_bearer_token(headers):
+        return None
+    return headers["authorization"][len("bearer ") :].strip()
+
+
 async def resolve_user(scope: Scope, accounts: Accounts) -> User | None:
     headers = Headers(scope=scope)
-    if has_bearer_token(headers):
-        token = headers["authorization"][len("bearer ") :].strip()
+    token = bearer_token(headers)
+    if token is not None:
         return await asyncio.to_thread(accounts.user_for_token, token)
     session = scope.get("session")
-    user_id = session.get(SESSION_USER) if session is not None else None
-    if not isinstance(user_id, int):
+    sign_in = session.get(SIGN_IN) if session is not None else None
+    if not isinstance(sign_in, str):
         return None
-    user = await asyncio.to_thread(accounts.user, user_id)
+    user = await asyncio.to_thread(accounts.user_for_sign_in, sign_in)
     if user is None and session is not None:
-        session.clear()  # the user was removed: forget the stale cookie
+        session.clear()  # the sign-in ended: forget the stale cookie
     return user
 
 
@@ -75,7 +85,7 @@ class AuthGate:
         accounts: Accounts = scope["app"].state.services.accounts
         user = await resolve_user(scope, accounts)
         scope.setdefault("state", {})["user"] = user
-        if user is None and not is_public(path):
+        if user is None and not is_public(path) and path not in SELF_GUARDED:
             await refusal(scope)(scope, receive, send)
             return
         await self.app(scope, receive, send)

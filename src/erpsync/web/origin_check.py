@@ -5,12 +5,14 @@ Browsers send ``Origin`` with every such request (``fetch``, forms and
 ``navigator.sendBeacon`` alike), and a page on another site cannot forge it; ``Referer`` is
 the fallback when a privacy setting strips ``Origin``. A request with neither is refused.
 Requests authenticated with a bearer token are exempt: a browser never attaches that header
-cross-site on its own, and the auth gate then ignores the session cookie.
+cross-site on its own, and the auth gate then ignores the session cookie. So are requests with
+no credentials at all to a route that needs them: they can change nothing, and the auth gate
+tells them to sign in (401); the sign-in itself stays checked, against login forgery.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
@@ -42,13 +44,29 @@ def has_bearer_token(headers: Headers) -> bool:
 
 
 class OriginCheck:
-    def __init__(self, app: ASGIApp, *, trusted_origins: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        session_cookie: str,
+        trusted_origins: Iterable[str] = (),
+        public: Callable[[str], bool] = lambda path: False,
+    ) -> None:
         self.app = app
+        self._cookie = session_cookie
+        self._public = public
         self._trusted = {o for o in map(normalise_origin, trusted_origins) if o}
+
+    def _without_credentials(self, scope: Scope, headers: Headers) -> bool:
+        cookies = headers.get("cookie", "")
+        has_cookie = any(part.strip().startswith(f"{self._cookie}=") for part in cookies.split(";"))
+        return not has_cookie and not self._public(scope["path"])
 
     def allowed(self, scope: Scope) -> bool:
         headers = Headers(scope=scope)
         if scope["method"] in SAFE_METHODS or has_bearer_token(headers):
+            return True
+        if self._without_credentials(scope, headers):
             return True
         claimed = headers.get("origin") or headers.get("referer")
         origin = normalise_origin(claimed) if claimed else None

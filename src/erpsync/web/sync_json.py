@@ -13,6 +13,7 @@ from erpsync.domain.health import TypeHealth
 from erpsync.domain.runs import SyncRun
 from erpsync.domain.snapshot import QueuedView, RunningView, Snapshot
 from erpsync.services.cluster import RoleView
+from erpsync.services.events import Event
 from erpsync.services.status import StatusReport, TypeReport
 
 
@@ -31,6 +32,11 @@ def run_json(run: SyncRun) -> dict[str, Any]:
         "startedAt": _iso(run.started_at),
         "finishedAt": _iso(run.finished_at),
         "durationS": run.duration_s,
+        "runningS": run.running_s,
+        "segments": [
+            {"start": _iso(segment.start), "end": _iso(segment.end)} for segment in run.segments
+        ],
+        "runningSince": _iso(run.running_since),
         "pages": run.checkpoint.pages,
         "counts": {
             "fetched": counts.fetched,
@@ -53,6 +59,7 @@ def health_json(health: TypeHealth) -> dict[str, Any]:
         "stale": health.stale,
         "stalenessS": health.staleness_s,
         "erpReachable": health.erp_reachable,
+        "hung": health.hung,
     }
 
 
@@ -99,6 +106,8 @@ def _current_json(running: RunningView, progress: float | None) -> dict[str, Any
         "pages": running.pages,
         "fetched": running.fetched,
         "progress": progress,
+        "progressAt": _iso(running.progress_at),
+        "overdue": running.overdue,
         "stopping": None if running.stopping is None else running.stopping.value,
     }
 
@@ -124,7 +133,6 @@ def smart_result_json(result: SmartSyncResult) -> dict[str, Any]:
         "durationS": round(result.duration_s, 3),
         "syncS": round(result.sync_s, 3),
         "finishedAt": _iso(result.finished_at),
-        "reused": result.reused,
         "error": result.error,
         "errorKind": None if result.error_kind is None else result.error_kind.value,
     }
@@ -179,3 +187,12 @@ def requested_json(answer: SyncRequested) -> dict[str, Any]:
 
 def forms_json(forms: FormState) -> dict[str, Any]:
     return {"activeSessions": forms.sessions, "syncsPaused": forms.paused}
+
+
+def event_json(event: Event, viewer: int) -> dict[str, Any]:
+    """A coordination step for the live stream of user ``viewer``: another user's order form
+    shows as a count (``sessions``), never by its id; nobody is told who owns a form."""
+    fields = dict(event.fields)
+    if fields.pop("owner", None) != viewer:
+        fields.pop("session", None)
+    return {"seq": event.seq, "action": event.action.value, "at": event.at.isoformat(), **fields}

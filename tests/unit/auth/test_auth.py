@@ -15,9 +15,11 @@ from erpsync.auth.throttle import LoginThrottle
 from erpsync.auth.tokens import PREFIX, new_token, token_digest
 from erpsync.errors import ConfigurationError, InvalidUserError
 from erpsync.settings import load_settings
+from erpsync.testing import InMemoryLoginFailures
 
 #: Cheap parameters: these tests check behaviour, not strength.
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+HOME, ELSEWHERE = "10.0.0.7", "203.0.113.9"
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
 
@@ -88,30 +90,38 @@ def test_a_truncated_secret_file_is_refused(tmp_path: Path) -> None:
         session_secret(load_settings(data_dir=tmp_path))
 
 
-def test_the_throttle_locks_a_name_after_too_many_failures_until_they_age() -> None:
-    throttle = LoginThrottle(max_failures=3, window=timedelta(minutes=5))
+def test_the_throttle_locks_a_name_at_an_address_after_too_many_failures_until_they_age() -> None:
+    throttle = LoginThrottle(InMemoryLoginFailures(), max_failures=3, window=timedelta(minutes=5))
     for n in range(3):
-        assert throttle.retry_after("anna", T0 + timedelta(seconds=n)) is None
-        throttle.failed("anna", T0 + timedelta(seconds=n))
-    assert throttle.retry_after("anna", T0 + timedelta(seconds=10)) == pytest.approx(290)
-    assert throttle.retry_after("bruno", T0 + timedelta(seconds=10)) is None
-    assert throttle.retry_after("anna", T0 + timedelta(minutes=5)) is None
+        assert throttle.retry_after("anna", HOME, T0 + timedelta(seconds=n)) is None
+        throttle.failed("anna", HOME, T0 + timedelta(seconds=n))
+    assert throttle.retry_after("anna", HOME, T0 + timedelta(seconds=10)) == pytest.approx(290)
+    assert throttle.retry_after("bruno", HOME, T0 + timedelta(seconds=10)) is None
+    assert throttle.retry_after("ANNA ", HOME, T0 + timedelta(seconds=10)) is not None
+    assert throttle.retry_after("anna", HOME, T0 + timedelta(minutes=5)) is None
+
+
+def test_nobody_locks_an_agent_out_from_another_address() -> None:
+    throttle = LoginThrottle(InMemoryLoginFailures(), max_failures=2)
+    throttle.failed("anna", ELSEWHERE, T0)
+    throttle.failed("anna", ELSEWHERE, T0)
+    assert throttle.retry_after("anna", ELSEWHERE, T0) is not None
+    assert throttle.retry_after("anna", HOME, T0) is None
 
 
 def test_a_successful_sign_in_clears_the_failures() -> None:
-    throttle = LoginThrottle(max_failures=2)
-    throttle.failed("anna", T0)
-    throttle.succeeded("anna")
-    throttle.failed("anna", T0)
-    assert throttle.retry_after("anna", T0) is None
+    throttle = LoginThrottle(InMemoryLoginFailures(), max_failures=2)
+    throttle.failed("anna", HOME, T0)
+    throttle.succeeded("anna", HOME)
+    throttle.failed("anna", HOME, T0)
+    assert throttle.retry_after("anna", HOME, T0) is None
 
 
-def test_the_throttle_forgets_old_names_rather_than_grow_without_bound() -> None:
-    throttle = LoginThrottle(max_failures=1, window=timedelta(minutes=1), max_keys=3)
+def test_the_throttle_forgets_failures_once_they_have_aged() -> None:
+    failures = InMemoryLoginFailures()
+    throttle = LoginThrottle(failures, max_failures=1, window=timedelta(minutes=1))
     for n in range(3):
-        throttle.failed(f"user{n}", T0)
-    throttle.failed("late", T0 + timedelta(minutes=2))
-    assert throttle.retry_after("late", T0 + timedelta(minutes=2)) is not None
-    for n in range(10):
-        throttle.failed(f"burst{n}", T0 + timedelta(minutes=2))
-    assert len(throttle) <= 3
+        throttle.failed(f"user{n}", HOME, T0)
+    throttle.failed("late", HOME, T0 + timedelta(minutes=2))
+    assert throttle.retry_after("late", HOME, T0 + timedelta(minutes=2)) is not None
+    assert len(failures) == 1, "the aged failures were purged"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +16,7 @@ from erpsync.domain.dispatch import (
     YieldReason,
     may_start,
     next_start,
+    overdue,
     wait_reason,
     yield_reason,
 )
@@ -26,26 +27,34 @@ T = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 TYPES = st.sampled_from(list(SyncType))
 MODES = st.sampled_from(list(SyncMode))
 OPERATIONS = st.builds(
-    Operation, st.sampled_from(list(OperationKind)), TYPES, MODES, st.sampled_from(list(Trigger))
+    Operation,
+    st.sampled_from(list(OperationKind)),
+    TYPES,
+    MODES,
+    st.sampled_from(list(Trigger)),
+    overdue=st.booleans(),
 )
+MINUTES = st.integers(0, 600).map(lambda m: timedelta(minutes=m))
 SITUATIONS = st.builds(
     Situation,
+    now=MINUTES.map(lambda m: T + m),
     forms_open=st.booleans(),
     smart_waiting=st.booleans(),
     running=st.none() | OPERATIONS,
     shutting_down=st.booleans(),
     preemption=st.booleans(),
     smart_mode=MODES,
+    budgets=st.dictionaries(TYPES, MINUTES),
 )
 
 
 @st.composite
 def queues(draw: st.DrawFn) -> list[SyncRequest]:
     queue = SyncQueue()
-    for type, mode, priority in draw(
-        st.lists(st.tuples(TYPES, MODES, st.integers(1, 9)), max_size=8)
+    for type, mode, priority, minutes in draw(
+        st.lists(st.tuples(TYPES, MODES, st.integers(1, 9), MINUTES), max_size=8)
     ):
-        queue.request(type, mode, priority, Trigger.MANUAL, T)
+        queue.request(type, mode, priority, Trigger.MANUAL, T + minutes)
     return queue.entries()
 
 
@@ -66,13 +75,23 @@ def test_what_starts_next(queue: list[SyncRequest], situation: Situation) -> Non
             OperationKind.SMART_SYNC, SyncType.CUSTOMERS, situation.smart_mode, Trigger.SMART
         )
         return
-    eligible = [r for r in queue if may_start(r.type, forms_open=situation.forms_open)]
+    eligible = [
+        r
+        for r in queue
+        if may_start(r.type, forms_open=situation.forms_open) or overdue(r, situation)
+    ]
     if not eligible:
         assert chosen is None
         return
-    assert chosen == Operation.sync(eligible[0]), "the first eligible request in run order"
-    assert all(eligible[0].run_order <= r.run_order for r in eligible)
-    assert wait_reason(eligible[0], situation) == Wait(WaitReason.STARTING)
+    first = eligible[0]
+    assert chosen == Operation.sync(first, overdue=overdue(first, situation)), (
+        "the first eligible request in run order"
+    )
+    assert all(first.run_order <= r.run_order for r in eligible)
+    assert wait_reason(first, situation) == Wait(WaitReason.STARTING)
+    if chosen is not None and chosen.overdue:
+        assert situation.forms_open, "only open forms hold a sync back"
+        assert situation.now - first.requested_at >= situation.budgets[first.type]
 
 
 @given(OPERATIONS, SITUATIONS)
@@ -82,7 +101,7 @@ def test_when_a_running_sync_gives_way(running: Operation, situation: Situation)
         assert reason == YieldReason.SHUTDOWN
     elif running.smart or not situation.preemption:
         assert reason is None, "the smart sync never gives way but to a shutdown"
-    elif situation.forms_open and running.type != SyncType.CUSTOMERS:
+    elif situation.forms_open and running.type != SyncType.CUSTOMERS and not running.overdue:
         assert reason == YieldReason.FORMS_OPEN
     elif situation.smart_waiting:
         assert reason == YieldReason.SMART_SYNC
@@ -94,7 +113,8 @@ def test_when_a_running_sync_gives_way(running: Operation, situation: Situation)
 def test_why_a_queued_request_waits(queue: list[SyncRequest], situation: Situation) -> None:
     for request in queue:
         wait = wait_reason(request, situation)
-        if not may_start(request.type, forms_open=situation.forms_open):
+        held = not may_start(request.type, forms_open=situation.forms_open)
+        if held and not overdue(request, situation):
             assert wait == Wait(WaitReason.FORMS_OPEN)
         elif situation.running is not None:
             assert wait == Wait(WaitReason.BEHIND_RUNNING, situation.running.type)
@@ -108,8 +128,22 @@ def test_a_queued_request_says_why_it_waits() -> None:
         OperationKind.SMART_SYNC, SyncType.CUSTOMERS, SyncMode.INCREMENTAL, Trigger.SMART
     )
     orders = Operation(OperationKind.SYNC, SyncType.ORDERS, SyncMode.FULL, Trigger.SCHEDULE)
-    paused = wait_reason(request, Situation(forms_open=True, running=smart))
+    paused = wait_reason(request, Situation(T, forms_open=True, running=smart))
     assert paused == Wait(WaitReason.FORMS_OPEN)
-    behind = wait_reason(request, Situation(running=orders))
+    behind = wait_reason(request, Situation(T, running=orders))
     assert behind == Wait(WaitReason.BEHIND_RUNNING, SyncType.ORDERS)
-    assert wait_reason(request, Situation()) == Wait(WaitReason.STARTING)
+    assert wait_reason(request, Situation(T)) == Wait(WaitReason.STARTING)
+
+
+def test_a_sync_held_back_past_its_budget_runs_between_smart_syncs_and_yields_to_them() -> None:
+    prices = SyncRequest(SyncType.PRICES, SyncMode.INCREMENTAL, 2, Trigger.SCHEDULE, T, 0)
+    budgets = {SyncType.PRICES: timedelta(minutes=60)}
+    early = Situation(T + timedelta(minutes=59), forms_open=True, budgets=budgets)
+    assert next_start([prices], early) is None
+    due = Situation(T + timedelta(minutes=60), forms_open=True, budgets=budgets)
+    started = next_start([prices], due)
+    assert started == Operation.sync(prices, overdue=True)
+    assert started is not None
+    assert yield_reason(started, due) is None, "open forms are why it is overdue"
+    smart_comes = Situation(due.now, forms_open=True, smart_waiting=True, budgets=budgets)
+    assert yield_reason(started, smart_comes) == YieldReason.SMART_SYNC

@@ -9,6 +9,7 @@ from erpsync.domain.types import DEFAULT_SCHEDULE, SyncType
 
 T = datetime(2024, 5, 6, 8, 0, tzinfo=UTC)
 ORDERS, CUSTOMERS, PRODUCTS = SyncType.ORDERS, SyncType.CUSTOMERS, SyncType.PRODUCTS
+DDT = SyncType.DDT
 TEN_MINUTES = timedelta(minutes=10)
 INTERVALS = {t: e.interval for t, e in DEFAULT_SCHEDULE.items()}
 
@@ -151,3 +152,29 @@ def test_overall_health_without_runs() -> None:
 
     assert health.healthy
     assert health.erp_reachable is None
+
+
+def test_a_type_whose_latest_run_could_not_reach_the_erp_is_unhealthy_at_once() -> None:
+    health = orders_health([ok(1), failed(2, unreachable=True)], 3)
+    assert (health.consecutive_failures, health.healthy) == (1, False)
+    assert orders_health([ok(1), failed(2)], 3).healthy, "one ordinary failure is tolerated"
+
+
+def test_an_unreachable_erp_makes_the_service_unhealthy() -> None:
+    runs = [ok(25, t) for t in SyncType] + [failed(26, DDT, unreachable=True)]
+    health = overall_health(runs, intervals=INTERVALS, anchor=T, now=at(27))
+    assert (health.healthy, health.erp_reachable) == (False, False)
+
+
+def test_a_hung_page_makes_its_type_and_the_service_unhealthy_before_anything_failed() -> None:
+    runs = [ok(25, t) for t in SyncType]
+    health = overall_health(runs, intervals=INTERVALS, anchor=T, now=at(27), hung=PRODUCTS)
+    assert (health.healthy, health.erp_reachable) == (False, False)
+    hung = health.types[PRODUCTS]
+    assert (hung.hung, hung.healthy, hung.erp_reachable, hung.consecutive_failures) == (
+        True,
+        False,
+        False,
+        0,
+    )
+    assert health.types[ORDERS].healthy

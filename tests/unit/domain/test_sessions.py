@@ -11,7 +11,7 @@ from erpsync.domain.sessions import (
     FormSession,
     FormSessions,
 )
-from erpsync.errors import ConfigurationError
+from erpsync.errors import ConfigurationError, ForbiddenError
 
 T = datetime(2024, 5, 6, 8, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=45)
@@ -50,7 +50,7 @@ def test_opening_a_form_pauses(sessions: FormSessions) -> None:
     assert sessions.paused
     assert sessions.count == 1
     assert "tab-1" in sessions
-    assert sessions.sessions() == (FormSession("tab-1", T, T + LEASE),)
+    assert sessions.sessions() == (FormSession("tab-1", 0, None, T, T + LEASE),)
 
 
 def test_registering_the_same_tab_twice_counts_once(sessions: FormSessions) -> None:
@@ -58,7 +58,7 @@ def test_registering_the_same_tab_twice_counts_once(sessions: FormSessions) -> N
 
     assert sessions.open("tab-1", at(5)) is False
     assert sessions.count == 1
-    assert sessions.sessions() == (FormSession("tab-1", T, at(5) + LEASE),)
+    assert sessions.sessions() == (FormSession("tab-1", 0, None, T, at(5) + LEASE),)
 
 
 def test_two_tabs_count_twice_and_resume_only_when_both_close(sessions: FormSessions) -> None:
@@ -210,3 +210,34 @@ def test_next_deadline_is_the_earlier_of_lease_and_safety() -> None:
 def test_durations_must_be_positive(lease: timedelta, safety: timedelta) -> None:
     with pytest.raises(ConfigurationError, match="must be positive"):
         FormSessions(lease_ttl=lease, safety_timeout=safety)
+
+
+def test_a_session_belongs_to_the_user_who_opened_it() -> None:
+    sessions = FormSessions(LEASE, SAFETY)
+    sessions.open("tab-1", T, owner=7)
+    for attempt in (
+        lambda: sessions.open("tab-1", at(1), owner=8),
+        lambda: sessions.ping("tab-1", at(1), owner=8),
+        lambda: sessions.close("tab-1", at(1), owner=8),
+    ):
+        with pytest.raises(ForbiddenError):
+            attempt()
+    assert sessions.count == 1
+    assert sessions.ping("tab-1", at(2), owner=7)
+    assert sessions.close("tab-1", at(3), owner=7)
+
+
+def test_the_late_goodbye_of_a_reloaded_page_leaves_the_new_page_open() -> None:
+    sessions = FormSessions(LEASE, SAFETY)
+    sessions.open("tab-1", T, owner=7, instance="page-load-1")
+    assert not sessions.open("tab-1", at(1), owner=7, instance="page-load-2"), "the same tab"
+    assert not sessions.close("tab-1", at(2), owner=7, instance="page-load-1")
+    assert sessions.count == 1, "the old page's beacon came after the new page registered"
+    assert sessions.close("tab-1", at(3), owner=7, instance="page-load-2")
+    assert sessions.count == 0
+
+
+def test_a_goodbye_that_names_no_page_load_closes_the_session() -> None:
+    sessions = FormSessions(LEASE, SAFETY)
+    sessions.open("tab-1", T, owner=7, instance="page-load-1")
+    assert sessions.close("tab-1", at(1), owner=7)

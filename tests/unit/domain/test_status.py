@@ -26,6 +26,7 @@ IDLE = Snapshot(
     sessions=0,
     safety_deadline=None,
     safety_timeout_s=600,
+    page_deadline_s=30,
     smart_waiting=False,
     last_smart=None,
 )
@@ -41,7 +42,7 @@ def queued(type: SyncType) -> QueuedView:
 
 
 def running(type: SyncType, fetched: int = 0) -> RunningView:
-    return RunningView(OperationKind.SYNC, type, SyncMode.FULL, Trigger.MANUAL, T, 1, fetched)
+    return RunningView(OperationKind.SYNC, type, SyncMode.FULL, Trigger.MANUAL, T, 1, fetched, T)
 
 
 @pytest.mark.parametrize(
@@ -82,3 +83,10 @@ def test_a_full_sync_shows_its_progress_against_the_last_full_one() -> None:
     assert progress(replace(IDLE, running=running(SyncType.DDT, fetched=500)), [last_full]) == 0.99
     assert progress(snapshot, []) is None, "no full sync to compare with"
     assert progress(IDLE, [last_full]) is None
+
+
+def test_a_running_sync_hangs_once_it_waits_on_a_page_past_the_deadline() -> None:
+    snapshot = replace(IDLE, running=running(SyncType.PRODUCTS))
+    assert snapshot.hung(T + timedelta(seconds=30)) is None
+    assert snapshot.hung(T + timedelta(seconds=31)) == SyncType.PRODUCTS
+    assert IDLE.hung(T + timedelta(days=1)) is None

@@ -34,6 +34,10 @@ from tests.integration.web_seed import AT
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 VOLUMES = Volumes(customers=30, products=120, prices=20, orders=20, ddt=20, invoices=20)
 PAGE_SIZE = 10
+#: The user who opens the order forms in these tests.
+AGENT = 1
+#: Every type in small pages, so syncs span several pages and checkpoints matter.
+PAGED = {t: replace(s, page_size=PAGE_SIZE) for t, s in SPECS.items()}
 
 
 class GatedSource:
@@ -101,14 +105,14 @@ class World:
     async def request(self, type: SyncType, mode: SyncMode = SyncMode.INCREMENTAL) -> SyncRequested:
         return await self.orchestrator.handle(RequestSync(type, mode))
 
-    async def open_form(self, session_id: str) -> SmartSyncResult:
-        return (await self.orchestrator.handle(OpenForm(session_id))).result
+    async def open_form(self, session_id: str, owner: int = AGENT) -> SmartSyncResult:
+        return (await self.orchestrator.handle(OpenForm(session_id, owner))).result
 
-    async def ping(self, session_id: str, *, active: bool = False) -> bool:
-        return (await self.orchestrator.handle(PingForm(session_id, active))).known
+    async def ping(self, session_id: str, *, active: bool = False, owner: int = AGENT) -> bool:
+        return (await self.orchestrator.handle(PingForm(session_id, owner, active))).known
 
-    async def close_form(self, session_id: str) -> bool:
-        return (await self.orchestrator.handle(CloseForm(session_id))).closed
+    async def close_form(self, session_id: str, owner: int = AGENT) -> bool:
+        return (await self.orchestrator.handle(CloseForm(session_id, owner))).closed
 
     async def settle(self) -> None:
         """Let tasks run until nothing more happens without the clock moving."""
@@ -141,8 +145,7 @@ def build_world(
     runs = InMemoryRunStore()
     mirror = InMemoryMirrorStore(runs)
     schedules = InMemoryScheduleStore()
-    specs = {t: replace(s, page_size=PAGE_SIZE) for t, s in SPECS.items()}
-    runner = SyncRunner(source, mirror, runs, clock, specs=specs)
+    runner = SyncRunner(source, mirror, runs, clock, specs=PAGED)
     events = EventBus(buffer=10_000, history=100_000)
     orchestrator = Orchestrator(runner, schedules, clock, events, config)
     return World(clock, source, runs, mirror, schedules, events, orchestrator, demo)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import Engine
@@ -73,3 +75,43 @@ def test_the_demo_users_are_created_once_and_keep_changed_passwords(accounts: Ac
     assert accounts.ensure_demo_users() == []
     assert accounts.authenticate("admin", "admin") is None
     assert {d.name for d in DEMO_USERS} == {u.name for u in accounts.all()}
+
+
+async def test_a_sign_in_ends_with_signing_out_or_a_password_change(
+    accounts: Accounts, clock: FakeClock
+) -> None:
+    anna = accounts.add_user("anna", "segreto-1", agent_code="A01")
+    here, there = accounts.sign_in(anna), accounts.sign_in(anna)
+    assert here != there
+    assert accounts.user_for_sign_in(here) == anna
+    accounts.sign_out(here)
+    assert accounts.user_for_sign_in(here) is None, "signing out ends that sign-in"
+    assert accounts.user_for_sign_in(there) == anna, "and only that one"
+    assert accounts.set_password("anna", "segreto-2") == 1
+    assert accounts.user_for_sign_in(there) is None, "a new password ends them all"
+    assert accounts.user_for_sign_in("") is None
+
+
+async def test_a_sign_in_lasts_as_long_as_configured(
+    sqlite_engine: Engine, clock: FakeClock
+) -> None:
+    accounts = Accounts(
+        SqlUserStore(sqlite_engine), Passwords(FAST), clock, sign_in_lasts=timedelta(hours=1)
+    )
+    token = accounts.sign_in(accounts.add_user("anna", "segreto-1"))
+    await clock.advance(3599)
+    assert accounts.user_for_sign_in(token) is not None
+    await clock.advance(1)
+    assert accounts.user_for_sign_in(token) is None
+
+
+def test_tokens_are_listed_and_revoked_by_name(accounts: Accounts) -> None:
+    accounts.add_user("capo", "segreto-1", admin=True)
+    token = accounts.issue_token("capo", "nightly export")
+    [listed] = accounts.tokens("capo")
+    assert listed.label == "nightly export"
+    accounts.revoke_token("capo", listed.id)
+    assert accounts.user_for_token(token) is None
+    with pytest.raises(RecordNotFoundError):
+        accounts.revoke_token("capo", listed.id)
+    assert accounts.sign_out_everywhere("capo") == 0

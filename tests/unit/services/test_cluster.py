@@ -137,7 +137,7 @@ async def test_commands_sent_to_a_follower_run_on_the_holder(deployment: Deploym
         a, b.control.handle(RequestSync(SyncType.PRICES, SyncMode.FULL))
     )
     assert answer.outcome in (RequestOutcome.STARTED, RequestOutcome.QUEUED)
-    opened = await deployment.answered(a, b.control.handle(OpenForm("tab-remote-1")))
+    opened = await deployment.answered(a, b.control.handle(OpenForm("tab-remote-1", 1)))
     assert opened.result.status == "completed"
     assert (opened.forms.sessions, opened.forms.paused) == (1, True)
     assert a.orchestrator is not None
@@ -151,7 +151,7 @@ async def test_commands_sent_to_a_follower_run_on_the_holder(deployment: Deploym
     await deployment.serve(a)
     live = await b.control.snapshot()
     assert live.sessions == 1
-    closed = await deployment.answered(a, b.control.handle(CloseForm("tab-remote-1")))
+    closed = await deployment.answered(a, b.control.handle(CloseForm("tab-remote-1", 1)))
     assert closed.closed
     assert closed.forms.sessions == 0
 

@@ -54,7 +54,7 @@ async def test_remote_control_gets_the_same_answers_and_errors_as_local(world: W
     remote = RemoteControl(commands, live, world.clock, poll_s=0.001)
     holder = Holder(world, commands)
     try:
-        opened = await remote.handle(OpenForm("tab-remote-1"))
+        opened = await remote.handle(OpenForm("tab-remote-1", 1))
         assert opened.result.status == "completed"
         assert (opened.forms.sessions, opened.forms.paused) == (1, True)
         queued = await remote.handle(RequestSync(SyncType.PRICES, SyncMode.FULL))
@@ -62,7 +62,7 @@ async def test_remote_control_gets_the_same_answers_and_errors_as_local(world: W
         invalid = TypeSchedule(SyncType.DDT, 4, timedelta(seconds=5), timedelta(0))
         with pytest.raises(InvalidScheduleError, match="interval must be between"):
             await remote.handle(ChangeSchedule(invalid))
-        closed = await remote.handle(CloseForm("tab-remote-1"))
+        closed = await remote.handle(CloseForm("tab-remote-1", 1))
         assert (closed.closed, closed.forms.sessions) == (True, 0)
     finally:
         await holder.stop()

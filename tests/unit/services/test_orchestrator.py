@@ -7,15 +7,17 @@ from datetime import timedelta
 
 import pytest
 
-from erpsync.domain.answers import RequestOutcome
+from erpsync.domain.answers import RequestOutcome, SmartSyncStatus
 from erpsync.domain.catalog import SPECS
 from erpsync.domain.commands import ChangeSchedule, RequestAll
 from erpsync.domain.dispatch import YieldReason
 from erpsync.domain.runs import RunStatus
 from erpsync.domain.types import SyncMode, SyncType, Trigger, TypeSchedule
 from erpsync.errors import InvalidScheduleError
+from erpsync.services.orchestrator import Orchestrator
 from erpsync.services.orchestrator_config import OrchestratorConfig
-from tests.unit.services.conftest import T0, VOLUMES, World
+from erpsync.services.sync_runner import SyncRunner
+from tests.unit.services.conftest import PAGED, T0, VOLUMES, World
 
 BY_PRIORITY = [
     SyncType.ORDERS,
@@ -107,7 +109,10 @@ async def test_the_coordination_steps_are_logged(
 class TestSchedule:
     @pytest.fixture
     def orchestrator_config(self) -> OrchestratorConfig:
-        return OrchestratorConfig(scheduler=True, full_sync_every=timedelta(days=30))
+        # the starvation guard is left out of these (see TestBusySalesForce)
+        return OrchestratorConfig(
+            scheduler=True, full_sync_every=timedelta(days=30), starvation_budget=1000
+        )
 
     async def test_the_staggered_schedule_fires_at_the_approved_offsets_and_intervals(
         self, world: World
@@ -239,26 +244,71 @@ class TestOrderForm:
         assert second.fetched < 5
         assert world.mirror.get(SPECS[SyncType.CUSTOMERS], "C-NEW-1") is not None
 
-    async def test_a_second_tab_joins_the_smart_sync_in_flight(self, world: World) -> None:
+    async def test_tabs_that_open_while_a_smart_sync_runs_share_one_follow_up(
+        self, world: World
+    ) -> None:
         world.source.gate(SyncType.CUSTOMERS)
         one = asyncio.create_task(world.open_form("tab-0000001"))
-        await world.settle()
+        await world.until(world.blocked_on(SyncType.CUSTOMERS), "the first smart sync fetches")
+        await world.clock.advance(1)
+        opened_at = world.clock.now()
         two = asyncio.create_task(world.open_form("tab-0000002"))
+        three = asyncio.create_task(world.open_form("tab-0000003"))
         await world.settle()
         world.source.open(SyncType.CUSTOMERS)
-        first, second = await asyncio.gather(one, two)
-        assert first == second
-        assert len(world.actions("smart_sync_completed")) == 1
-        assert len(world.actions("smart_sync_joined")) == 1
+        first, second, third = await asyncio.gather(one, two, three)
 
-    async def test_a_recent_smart_sync_is_reused(self, world: World) -> None:
+        assert second == third, "the forms opened meanwhile share one follow-up"
+        assert second.run_id != first.run_id
+        follow_up = world.runs.get(second.run_id or 0)
+        assert follow_up.started_at >= opened_at, "never an answer older than the form"
+        assert len(world.actions("smart_sync_completed")) == 2, "a burst costs at most two"
+        requested = world.actions("smart_sync_requested")
+        assert [(e.fields["session"], e.fields["follow_up"]) for e in requested] == [
+            ("tab-0000001", False),
+            ("tab-0000002", True),
+        ]
+        assert [e.fields["session"] for e in world.actions("smart_sync_joined")] == ["tab-0000003"]
+
+    async def test_a_form_opened_right_after_another_still_finds_a_customer_created_between(
+        self, world: World
+    ) -> None:
         first = await world.open_form("tab-0000001")
-        await world.clock.advance(3)
-        again = await world.open_form("tab-0000002")
-        assert again.reused and again.run_id == first.run_id
-        await world.clock.advance(30)
-        later = await world.open_form("tab-0000003")
-        assert not later.reused
+        await world.clock.advance(1)
+        created = await world.demo.post(
+            "/admin/customers", json={"code": "C-NEW-2", "name": "Appena Creato S.r.l."}
+        )
+        created.raise_for_status()
+        second = await world.open_form("tab-0000002")
+        assert second.run_id != first.run_id, "a new smart sync, not the previous answer"
+        assert (second.status, second.inserted) == (SmartSyncStatus.COMPLETED, 1)
+        assert world.mirror.get(SPECS[SyncType.CUSTOMERS], "C-NEW-2") is not None
+
+    async def test_a_hung_erp_gets_the_form_an_honest_answer_in_time_and_the_sync_goes_on(
+        self, world: World
+    ) -> None:
+        await world.open_form("tab-0000000")
+        await world.close_form("tab-0000000")
+        world.source.gate(SyncType.CUSTOMERS)  # the ERP stops answering
+        await world.clock.advance(60)
+        form = asyncio.create_task(world.open_form("tab-0000001"))
+        await world.until(world.blocked_on(SyncType.CUSTOMERS), "the smart sync waits")
+        await world.clock.advance(4.9)
+        assert not form.done()
+        await world.clock.advance(0.2)
+        answer = await asyncio.wait_for(form, 5)
+        assert answer.status == SmartSyncStatus.TIMED_OUT
+        assert answer.error is not None and "local" in answer.error
+        assert answer.duration_s == 5.0, "answered at the bound, not later"
+        [timed_out] = world.actions("smart_sync_timed_out")
+        assert timed_out.fields["session"] == "tab-0000001"
+        running = world.snapshot().running
+        assert running is not None and running.smart, "it goes on in the background"
+
+        world.source.open(SyncType.CUSTOMERS)
+        await world.orchestrator.run_until_idle()
+        last = world.snapshot().last_smart
+        assert last is not None and last.status == SmartSyncStatus.COMPLETED
 
     async def test_smart_sync_preempts_a_long_sync_which_later_resumes_from_its_checkpoint(
         self, world: World
@@ -352,3 +402,40 @@ class TestRestart:
         }
         assert scheduled[SyncType.PRICES] == SyncMode.INCREMENTAL
         assert scheduled[SyncType.ORDERS] == SyncMode.FULL
+
+
+async def test_a_run_left_running_by_a_dead_process_is_resumed_by_the_next_one(
+    world: World,
+) -> None:
+    world.source.gate(SyncType.PRODUCTS)
+    await world.request(SyncType.PRODUCTS, SyncMode.FULL)
+    world.source.release(SyncType.PRODUCTS, 2)
+    await world.until(
+        lambda: (r := world.snapshot().running) is not None and r.pages == 2,
+        "two pages of products are written, the third is awaited",
+    )
+    await world.orchestrator.stop(grace_s=0)  # the process dies: nobody ends the run
+    [left] = world.runs.recent(SyncType.PRODUCTS)
+    assert left.status == RunStatus.RUNNING
+
+    world.source.open(SyncType.PRODUCTS)
+    successor = Orchestrator(
+        SyncRunner(world.source, world.mirror, world.runs, world.clock, specs=PAGED),
+        world.schedules,
+        world.clock,
+        world.events,
+        OrchestratorConfig(scheduler=False),
+    )
+    await successor.start()
+    queued = successor.snapshot().queue
+    assert [(q.type, q.trigger) for q in queued] == [(SyncType.PRODUCTS, Trigger.RESUME)]
+    await successor.run_until_idle()
+    await successor.stop()
+
+    [run] = world.runs.recent(SyncType.PRODUCTS)
+    assert run.id == left.id, "the same run went on"
+    assert run.status == RunStatus.COMPLETED
+    assert world.mirror.count(SPECS[SyncType.PRODUCTS]) == VOLUMES.products
+    resumed = world.actions("sync_resumed")
+    assert [(e.fields["type"], e.fields["from_page"]) for e in resumed] == [(SyncType.PRODUCTS, 2)]
+    assert len(run.segments) == 2, "it ran in two stretches: before the crash and after"

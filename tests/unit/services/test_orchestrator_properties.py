@@ -3,7 +3,8 @@
 The sync engine is scripted: a sync advances only when the test says so, page by page, and
 asks ``yield_reason`` between pages like the real engine. Whatever the interleaving:
 never two syncs at once; the sync started is always the highest-priority eligible one; nothing
-but customers starts while a form is open; and once no form is open, every queued request runs.
+but customers starts while a form is open; every form's smart sync started after the form
+opened (or its answer says it timed out); and once no form is open, every queued request runs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from erpsync.domain.answers import FormOpened, SmartSyncStatus
 from erpsync.domain.commands import CloseForm, OpenForm, PingForm, RequestSync
 from erpsync.domain.dispatch import YieldReason
 from erpsync.domain.runs import Checkpoint, SyncCounts, SyncRun
@@ -50,6 +52,9 @@ class ScriptedEngine:
     async def last_full_syncs(self) -> dict[SyncType, datetime]:
         return {}
 
+    async def recover(self) -> list[SyncRun]:
+        return []
+
     async def run(
         self,
         job: SyncJob,
@@ -65,7 +70,9 @@ class ScriptedEngine:
         if pending is not None:
             run = self.runs.resume(pending.id, self.clock.now())
         else:
-            run = self.runs.start(type, job.mode, trigger=job.trigger, since=None, at=T0)
+            run = self.runs.start(
+                type, job.mode, trigger=job.trigger, since=None, at=self.clock.now()
+            )
         observer.began(run, pending is not None)
         self.on_start(type, job.trigger)
         self.started.append((type, job.trigger))
@@ -82,7 +89,7 @@ class ScriptedEngine:
                 reason = yield_reason()
                 if reason is not None:
                     observer.stopping(reason)
-                    return self.runs.interrupt(run.id)
+                    return self.runs.interrupt(run.id, self.clock.now())
         finally:
             self.active = None
 
@@ -113,7 +120,6 @@ async def scenario(operations: list[tuple[Any, ...]]) -> None:
             scheduler=False,
             lease_ttl=timedelta(seconds=60),
             safety_timeout=timedelta(seconds=300),
-            smart_reuse_window=timedelta(0),
             max_run_time=timedelta(days=1),
         ),
     )
@@ -134,7 +140,7 @@ async def scenario(operations: list[tuple[Any, ...]]) -> None:
             runner.violations.append(f"{type} started before {better or 'the smart sync'}")
 
     runner.on_start = check_start
-    forms: list[asyncio.Task[object]] = []
+    forms: list[tuple[datetime, asyncio.Task[FormOpened]]] = []
     requested_after_run: set[SyncType] = set()
 
     async def settle() -> None:
@@ -148,11 +154,12 @@ async def scenario(operations: list[tuple[Any, ...]]) -> None:
             await orch.handle(RequestSync(operation[1], operation[2]))
             requested_after_run.add(operation[1])
         elif kind == "open":
-            forms.append(asyncio.create_task(orch.handle(OpenForm(operation[1]))))
+            opened_at = clock.now()
+            forms.append((opened_at, asyncio.create_task(orch.handle(OpenForm(operation[1], 1)))))
         elif kind == "close":
-            await orch.handle(CloseForm(operation[1]))
+            await orch.handle(CloseForm(operation[1], 1))
         elif kind == "ping":
-            await orch.handle(PingForm(operation[1], active=True))
+            await orch.handle(PingForm(operation[1], 1, active=True))
         elif kind == "page" and runner.active is not None:
             runner.active.step.put_nowait(operation[1])
         elif kind == "advance":
@@ -161,7 +168,7 @@ async def scenario(operations: list[tuple[Any, ...]]) -> None:
         assert not runner.violations, runner.violations
 
     for session_id in SESSION_IDS:
-        await orch.handle(CloseForm(session_id))
+        await orch.handle(CloseForm(session_id, 1))
     started_before = len(runner.started)
     for _ in range(200):
         await settle()
@@ -178,8 +185,14 @@ async def scenario(operations: list[tuple[Any, ...]]) -> None:
     ran_at_the_end = {t for t, _ in runner.started[started_before:]}
     never_ran = {t for t in requested_after_run if t not in {s for s, _ in runner.started}}
     assert not never_ran, f"requested but never ran: {never_ran} ({ran_at_the_end})"
-    for form in forms:
-        form.cancel()
+    for opened_at, form in forms:
+        if not form.done():
+            form.cancel()
+            continue
+        result = form.result().result
+        if result.status != SmartSyncStatus.TIMED_OUT:
+            started = runs.get(result.run_id or 0).started_at
+            assert started >= opened_at, "a form's smart sync started after it opened"
     await orch.stop(grace_s=0)
 
 

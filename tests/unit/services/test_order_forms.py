@@ -32,20 +32,22 @@ def steps(bus: EventBus) -> list[tuple[str, dict[str, object]]]:
 
 
 def test_the_first_form_pauses_and_the_last_one_resumes(forms: OrderForms, bus: EventBus) -> None:
-    forms.open("tab-0000001", running=SyncType.PRODUCTS, waiting=2)
-    forms.open("tab-0000002", running=None, waiting=2)
-    forms.open("tab-0000002", running=None, waiting=2)
+    forms.open("tab-0000001", owner=7, instance=None, running=SyncType.PRODUCTS, waiting=2)
+    forms.open("tab-0000002", owner=7, instance=None, running=None, waiting=2)
+    forms.open("tab-0000002", owner=7, instance=None, running=None, waiting=2)
     assert forms.state() == FormState(2, True)
-    assert not forms.close("tab-0000009", waiting=2), "an unknown session is a no-op"
-    assert forms.close("tab-0000001", waiting=2)
-    assert forms.close("tab-0000002", waiting=2)
+    assert not forms.close("tab-0000009", owner=7, instance=None, waiting=2), (
+        "an unknown session is a no-op"
+    )
+    assert forms.close("tab-0000001", owner=7, instance=None, waiting=2)
+    assert forms.close("tab-0000002", owner=7, instance=None, waiting=2)
     assert forms.state() == FormState(0, False)
     assert steps(bus) == [
-        ("session_opened", {"session": "tab-0000001", "sessions": 1}),
+        ("session_opened", {"session": "tab-0000001", "owner": 7, "sessions": 1}),
         ("syncs_paused", {"sessions": 1, "running": SyncType.PRODUCTS, "waiting": 2}),
-        ("session_opened", {"session": "tab-0000002", "sessions": 2}),
-        ("session_closed", {"session": "tab-0000001", "sessions": 1}),
-        ("session_closed", {"session": "tab-0000002", "sessions": 0}),
+        ("session_opened", {"session": "tab-0000002", "owner": 7, "sessions": 2}),
+        ("session_closed", {"session": "tab-0000001", "owner": 7, "sessions": 1}),
+        ("session_closed", {"session": "tab-0000002", "owner": 7, "sessions": 0}),
         ("syncs_resumed", {"reason": ResumeReason.LAST_FORM_CLOSED, "waiting": 2}),
     ]
 
@@ -53,16 +55,16 @@ def test_the_first_form_pauses_and_the_last_one_resumes(forms: OrderForms, bus: 
 async def test_leases_expire_then_the_safety_timeout_drops_the_rest(
     forms: OrderForms, bus: EventBus, clock: FakeClock
 ) -> None:
-    forms.open("tab-0000001", running=None, waiting=0)
-    forms.open("tab-0000002", running=None, waiting=0)
+    forms.open("tab-0000001", owner=7, instance=None, running=None, waiting=0)
+    forms.open("tab-0000002", owner=7, instance=None, running=None, waiting=0)
     await clock.advance(30)
-    assert forms.ping("tab-0000002", active=False)
+    assert forms.ping("tab-0000002", owner=7, active=False)
     await clock.advance(20)
     assert not forms.expire(waiting=0), "one form is still open"
     assert forms.count == 1
     for _ in range(10):  # heartbeats without activity keep the lease, not the form
         await clock.advance(30)
-        forms.ping("tab-0000002", active=False)
+        forms.ping("tab-0000002", owner=7, active=False)
     assert forms.expire(waiting=1)
     assert forms.state() == FormState(0, False)
     assert forms.safety_deadline() is None

@@ -1,9 +1,11 @@
-"""The smart syncs forms wait for: one serves every form that asks while it waits or runs."""
+"""The smart syncs forms wait for: a form's answer is never older than the form, and a burst of
+forms costs at most two."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from erpsync.domain.answers import SmartSyncStatus
 from erpsync.domain.runs import Checkpoint, RunStatus, SyncCounts, SyncRun
 from erpsync.domain.types import SyncMode, SyncType, Trigger
 from erpsync.services.smart_sync import SmartSyncs
@@ -11,9 +13,9 @@ from erpsync.services.smart_sync import SmartSyncs
 T = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
 
-def run(status: RunStatus = RunStatus.COMPLETED) -> SyncRun:
+def run(id: int, status: RunStatus = RunStatus.COMPLETED) -> SyncRun:
     return SyncRun(
-        id=7,
+        id=id,
         type=SyncType.CUSTOMERS,
         mode=SyncMode.INCREMENTAL,
         trigger=Trigger.SMART,
@@ -24,8 +26,8 @@ def run(status: RunStatus = RunStatus.COMPLETED) -> SyncRun:
     )
 
 
-async def test_forms_that_ask_while_one_waits_share_it() -> None:
-    smart = SmartSyncs(timedelta(seconds=10))
+async def test_forms_that_ask_before_it_starts_share_it() -> None:
+    smart = SmartSyncs()
     first, asked = smart.ask(T)
     second, again = smart.ask(T + timedelta(milliseconds=300))
     assert (asked, again) == (True, False)
@@ -33,26 +35,36 @@ async def test_forms_that_ask_while_one_waits_share_it() -> None:
     assert smart.waiting
     smart.start()
     assert not smart.waiting
-    result = smart.finish(run(), T + timedelta(seconds=2))
+    result = smart.finish(run(7), T + timedelta(seconds=2))
     assert first.result() == result
+    assert result.status == SmartSyncStatus.COMPLETED
     assert (result.fetched, result.inserted, result.updated) == (3, 1, 2)
     assert (result.duration_s, result.sync_s) == (2.0, 1.0)
     assert smart.last == result
 
 
-def test_a_recent_completed_smart_sync_is_reused_and_an_old_or_failed_one_is_not() -> None:
-    smart = SmartSyncs(timedelta(seconds=10))
-    assert smart.reusable(T) is None
-    smart.last = smart_result = SmartSyncs(timedelta(0)).finish(run(), T)
-    reused = smart.reusable(T + timedelta(seconds=10))
-    assert reused is not None and reused.reused and reused.run_id == smart_result.run_id
-    assert smart.reusable(T + timedelta(seconds=11)) is None
-    smart.last = SmartSyncs(timedelta(0)).finish(run(RunStatus.FAILED), T)
-    assert smart.reusable(T + timedelta(seconds=1)) is None
+async def test_forms_that_open_while_one_runs_share_one_follow_up() -> None:
+    smart = SmartSyncs()
+    running, _ = smart.ask(T)
+    smart.start()
+    follow_up, asked = smart.ask(T + timedelta(seconds=1))
+    joined, again = smart.ask(T + timedelta(seconds=2))
+    assert (asked, again) == (True, False)
+    assert joined is follow_up is not running
+    assert smart.waiting, "the follow-up starts once the running one ends"
+    smart.finish(run(7), T + timedelta(seconds=3))
+    assert running.done() and not follow_up.done()
+    smart.start()
+    smart.finish(run(8, RunStatus.FAILED), T + timedelta(seconds=4))
+    assert follow_up.result().run_id == 8
+    assert follow_up.result().status == SmartSyncStatus.FAILED
+    assert not smart.waiting
 
 
 async def test_cancelling_leaves_no_form_waiting_forever() -> None:
-    smart = SmartSyncs(timedelta(seconds=10))
-    future, _ = smart.ask(T)
+    smart = SmartSyncs()
+    running, _ = smart.ask(T)
+    smart.start()
+    follow_up, _ = smart.ask(T)
     smart.cancel()
-    assert future.cancelled()
+    assert running.cancelled() and follow_up.cancelled()

@@ -103,3 +103,22 @@ async def test_a_type_whose_erp_cannot_be_reached_says_so(world: World) -> None:
     assert report.health.erp_reachable is False
     last = status_json(report)["types"][2]["lastRun"]
     assert (last["status"], last["errorKind"]) == ("failed", "erp_unavailable")
+
+
+async def test_a_page_the_erp_takes_too_long_to_serve_is_reported_before_anything_fails(
+    world: World,
+) -> None:
+    world.source.gate(SyncType.DDT)
+    await world.request(SyncType.DDT, SyncMode.FULL)
+    await world.until(world.blocked_on(SyncType.DDT), "ddt waits for its first page")
+    await world.clock.advance(29)
+    early = build_report(world.snapshot(), history(world), world.clock.now(), ROLE)
+    assert not early.health.types[SyncType.DDT].hung
+    await world.clock.advance(2)
+    report = build_report(world.snapshot(), history(world), world.clock.now(), ROLE)
+    ddt = report.health.types[SyncType.DDT]
+    assert (ddt.hung, ddt.healthy, ddt.erp_reachable) == (True, False, False)
+    assert (report.health.healthy, report.health.erp_reachable) == (False, False)
+    assert status_json(report)["health"]["types"]["ddt"]["hung"] is True
+    world.source.open(SyncType.DDT)
+    await world.orchestrator.run_until_idle()

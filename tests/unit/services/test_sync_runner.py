@@ -78,7 +78,7 @@ async def test_a_full_request_supersedes_an_unfinished_incremental_run() -> None
     pending = runs.start(
         SyncType.CUSTOMERS, SyncMode.INCREMENTAL, trigger=Trigger.MANUAL, since=None, at=clock_now
     )
-    runs.interrupt(pending.id)
+    runs.interrupt(pending.id, clock_now)
 
     run = await runner.run(job())
 
@@ -232,3 +232,33 @@ async def test_the_last_full_sync_of_each_type_is_remembered() -> None:
     await runner.run(job(mode=SyncMode.INCREMENTAL))
     full = [r for r in runs.recent() if r.mode == SyncMode.FULL]
     assert await runner.last_full_syncs() == {SyncType.CUSTOMERS: full[0].finished_at}
+
+
+class Counting(Pages):
+    def __init__(self, pages: int) -> None:
+        super().__init__(pages)
+        self.calls = 0
+
+    async def fetch_page(
+        self, type: SyncType, *, since: datetime | None, cursor: str | None, limit: int
+    ) -> SourcePage:
+        self.calls += 1
+        return await super().fetch_page(type, since=since, cursor=cursor, limit=limit)
+
+
+async def test_a_run_that_stopped_after_its_last_page_is_ended_without_paging_again() -> None:
+    source = Counting(3)
+    runs = InMemoryRunStore()
+    mirror = InMemoryMirrorStore(runs)
+    runner = SyncRunner(source, mirror, runs, FakeClock())
+    finished = await runner.run(job())
+    assert (finished.checkpoint.pages, source.calls) == (3, 3)
+    crashed = runs.resume(finished.id, finished.started_at)  # as a kill before its end leaves it
+    assert crashed.checkpoint.cursor is None and crashed.checkpoint.pages == 3
+
+    again = await runner.run(job())
+
+    assert again.id == crashed.id
+    assert again.status == RunStatus.COMPLETED
+    assert source.calls == 3, "no page fetched twice"
+    assert again.counts.fetched == 3

@@ -35,14 +35,26 @@ def test_origins_are_normalised(url: str, expected: str | None) -> None:
     assert normalise_origin(url) == expected
 
 
-def _scope(method: str, **headers: str) -> Scope:
+SIGNED_IN = {"cookie": "lang=it; erpsync_session=signed.value"}
+
+
+def _scope(method: str, path: str = "/api/drafts", **headers: str) -> Scope:
     return {
         "type": "http",
         "method": method,
         "scheme": "http",
-        "path": "/api/drafts",
+        "path": path,
         "headers": [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()],
     }
+
+
+def _check() -> OriginCheck:
+    return OriginCheck(
+        _app,
+        session_cookie="erpsync_session",
+        trusted_origins=["https://proxy.example:443"],
+        public=lambda path: path == "/login",
+    )
 
 
 async def _app(scope: Scope, receive: object, send: object) -> None:
@@ -68,9 +80,19 @@ async def _app(scope: Scope, receive: object, send: object) -> None:
         ("POST", {"origin": "https://proxy.example"}, True),
     ],
 )
-def test_which_requests_pass(method: str, headers: dict[str, str], allowed: bool) -> None:
-    check = OriginCheck(_app, trusted_origins=["https://proxy.example:443"])
-    assert check.allowed(_scope(method, host=HOST, **headers)) is allowed
+def test_which_requests_of_a_signed_in_browser_pass(
+    method: str, headers: dict[str, str], allowed: bool
+) -> None:
+    assert _check().allowed(_scope(method, host=HOST, **SIGNED_IN, **headers)) is allowed
+
+
+def test_a_request_without_credentials_is_left_to_the_sign_in_check() -> None:
+    evil = {"origin": "https://evil.example"}
+    assert _check().allowed(_scope("POST", host=HOST, **evil)), "the gate answers it 401"
+    assert _check().allowed(_scope("POST", host=HOST)), "no Origin, no cookie: still 401"
+    assert not _check().allowed(_scope("POST", "/login", host=HOST, **evil)), "login forgery"
+    other_cookie = {"cookie": "lang=it", **evil}
+    assert _check().allowed(_scope("POST", host=HOST, **other_cookie))
 
 
 async def test_a_refused_request_gets_403_json_and_never_reaches_the_app() -> None:
@@ -80,9 +102,14 @@ async def test_a_refused_request_gets_403_json_and_never_reaches_the_app() -> No
         reached.append(request.method)
         return JSONResponse({"ok": True})
 
-    app = OriginCheck(Starlette(routes=[Route("/x", endpoint, methods=["GET", "POST"])]))
+    app = OriginCheck(
+        Starlette(routes=[Route("/x", endpoint, methods=["GET", "POST"])]),
+        session_cookie="erpsync_session",
+    )
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", cookies={"erpsync_session": "v"}
+    ) as client:
         refused = await client.post("/x", headers={"Origin": "https://evil.example"})
         allowed = await client.post("/x", headers={"Origin": "http://testserver"})
         read = await client.get("/x")

@@ -29,6 +29,7 @@ from erpsync.domain.search import search_text
 from erpsync.ports import HashLookup, PageWrite
 
 _CHECKPOINT_COLUMNS = (
+    "last_page_at",
     "cursor",
     "pages",
     "high_water_mark",
@@ -151,6 +152,7 @@ class SqlMirrorStore:
                 "cp_unchanged": counts.unchanged,
                 "cp_deleted": counts.deleted,
                 "cp_quarantined": counts.quarantined,
+                "cp_last_page_at": write.written_at,
             },
         )
 

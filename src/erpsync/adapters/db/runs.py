@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 
+from erpsync.adapters.db.cluster import SqlRoleFence
 from erpsync.adapters.db.tables import sync_runs, sync_state
-from erpsync.domain.runs import Checkpoint, RunStatus, SyncCounts, SyncRun
+from erpsync.domain.runs import Checkpoint, RunStatus, Segment, SyncCounts, SyncRun
 from erpsync.domain.types import SyncMode, SyncType, Trigger
 from erpsync.errors import ErrorKind, RecordNotFoundError
+
+
+def _segments(row: Any) -> tuple[Segment, ...]:
+    text: str | None = row.segments
+    if text is None:  # a run from before segments were kept: one stretch, start to end
+        finished = row.finished_at
+        return () if finished is None else (Segment(row.started_at, finished),)
+    return tuple(
+        Segment(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in json.loads(text)
+    )
 
 
 def _run_from_row(row: Any) -> SyncRun:
@@ -39,14 +52,38 @@ def _run_from_row(row: Any) -> SyncRun:
         finished_at=row.finished_at,
         error=row.error,
         error_kind=None if row.error_kind is None else ErrorKind(row.error_kind),
+        segments=_segments(row),
+        running_since=row.running_since,
+        last_page_at=row.last_page_at,
     )
 
 
-class SqlRunStore:
-    """:class:`~erpsync.ports.RunStore` on SQL."""
+def _state(run: SyncRun) -> dict[str, Any]:
+    """The columns a transition changes (the checkpoint is the page writes' business, but for
+    the deletions a completion adds)."""
+    return {
+        "status": run.status.value,
+        "finished_at": run.finished_at,
+        "duration_s": run.duration_s,
+        "error": run.error,
+        "error_kind": None if run.error_kind is None else run.error_kind.value,
+        "deleted": run.counts.deleted,
+        "segments": json.dumps([[s.start.isoformat(), s.end.isoformat()] for s in run.segments]),
+        "running_since": run.running_since,
+    }
 
-    def __init__(self, engine: Engine) -> None:
+
+class SqlRunStore:
+    """:class:`~erpsync.ports.RunStore` on SQL. With a ``fence``, every change of a run checks
+    that this process holds the orchestrator role, as the page writes do."""
+
+    def __init__(self, engine: Engine, *, fence: SqlRoleFence | None = None) -> None:
         self._engine = engine
+        self._fence = fence
+
+    def _check(self, conn: Connection) -> None:
+        if self._fence is not None:
+            self._fence.check(conn)
 
     def start(
         self,
@@ -58,6 +95,7 @@ class SqlRunStore:
         at: datetime,
     ) -> SyncRun:
         with self._engine.begin() as conn:
+            self._check(conn)
             run_id = conn.execute(
                 insert(sync_runs)
                 .values(
@@ -66,6 +104,8 @@ class SqlRunStore:
                     trigger=trigger.value,
                     status=RunStatus.RUNNING.value,
                     started_at=at,
+                    running_since=at,
+                    segments="[]",
                     since=since,
                     pages=0,
                     fetched=0,
@@ -98,42 +138,41 @@ class SqlRunStore:
             row = conn.execute(query).first()
         return None if row is None else _run_from_row(row)
 
-    def _set(self, run_id: int, **values: Any) -> SyncRun:
+    def _save(self, conn: Connection, run: SyncRun) -> SyncRun:
+        conn.execute(update(sync_runs).where(sync_runs.c.id == run.id).values(**_state(run)))
+        return run
+
+    def _transition(self, run_id: int, change: Any) -> SyncRun:
         with self._engine.begin() as conn:
-            conn.execute(update(sync_runs).where(sync_runs.c.id == run_id).values(**values))
-        return self.get(run_id)
+            self._check(conn)
+            row = conn.execute(select(sync_runs).where(sync_runs.c.id == run_id)).first()
+            if row is None:
+                raise RecordNotFoundError("sync run", str(run_id))
+            saved = self._save(conn, change(_run_from_row(row)))
+        return saved
 
     def resume(self, run_id: int, at: datetime) -> SyncRun:
-        return self._set(
-            run_id,
-            status=RunStatus.RUNNING.value,
-            finished_at=None,
-            duration_s=None,
-            error=None,
-            error_kind=None,
-        )
-
-    def _finish(self, run_id: int, at: datetime, **values: Any) -> SyncRun:
-        started_at = self.get(run_id).started_at
-        return self._set(
-            run_id, finished_at=at, duration_s=(at - started_at).total_seconds(), **values
-        )
+        return self._transition(run_id, lambda run: run.resumed(at))
 
     def complete(self, run_id: int, at: datetime, *, deleted: int = 0) -> SyncRun:
-        return self._finish(
-            run_id,
-            at,
-            status=RunStatus.COMPLETED.value,
-            deleted=sync_runs.c.deleted + deleted,
-        )
+        return self._transition(run_id, lambda run: run.completed(at, deleted=deleted))
 
-    def interrupt(self, run_id: int) -> SyncRun:
-        return self._set(run_id, status=RunStatus.INTERRUPTED.value)
+    def interrupt(self, run_id: int, at: datetime) -> SyncRun:
+        return self._transition(run_id, lambda run: run.interrupted(at))
 
     def fail(self, run_id: int, at: datetime, kind: ErrorKind, error: str) -> SyncRun:
-        return self._finish(
-            run_id, at, status=RunStatus.FAILED.value, error=error, error_kind=kind.value
+        return self._transition(run_id, lambda run: run.failed(at, kind, error))
+
+    def interrupt_abandoned(self) -> list[SyncRun]:
+        query = (
+            select(sync_runs)
+            .where(sync_runs.c.status == RunStatus.RUNNING.value)
+            .order_by(sync_runs.c.id)
         )
+        with self._engine.begin() as conn:
+            self._check(conn)
+            rows = conn.execute(query).all()
+            return [self._save(conn, _run_from_row(row).abandoned()) for row in rows]
 
     def watermark(self, type: SyncType) -> datetime | None:
         query = select(sync_state.c.watermark).where(sync_state.c.type == type.value)
@@ -150,6 +189,7 @@ class SqlRunStore:
             where=or_(sync_state.c.watermark.is_(None), sync_state.c.watermark < mark),
         )
         with self._engine.begin() as conn:
+            self._check(conn)
             conn.execute(stmt)
 
     def recent(self, type: SyncType | None = None, limit: int = 50) -> list[SyncRun]:

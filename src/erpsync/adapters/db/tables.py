@@ -116,6 +116,9 @@ sync_runs = Table(
     Column("duration_s", Float, nullable=True),
     Column("error", Text, nullable=True),
     Column("error_kind", String(32), nullable=True),
+    Column("segments", Text, nullable=True),
+    Column("running_since", UtcDateTime, nullable=True),
+    Column("last_page_at", UtcDateTime, nullable=True),
     Index("ix_sync_runs_type_started", "type", "started_at"),
     Index("ix_sync_runs_status", "status"),
 )
@@ -168,6 +171,26 @@ api_tokens = Table(
     Column("label", String(100), nullable=False, default=""),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_api_tokens_user_id", "user_id"),
+)
+
+sign_ins = Table(
+    "sign_ins",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_sign_ins_user_id", "user_id"),
+    Index("ix_sign_ins_expires_at", "expires_at"),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_login_failures_key_at", "key", "at"),
 )
 
 drafts = Table(

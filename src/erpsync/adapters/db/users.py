@@ -1,16 +1,19 @@
-"""Users and their API tokens, on SQL."""
+"""Users, their sign-ins and API tokens, and failed sign-ins, on SQL."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from erpsync.adapters.db.tables import api_tokens, users
-from erpsync.domain.users import Credentials, Role, User
+from erpsync.adapters.db.tables import api_tokens, login_failures, sign_ins, users
+from erpsync.domain.users import Credentials, Role, TokenInfo, User
 from erpsync.errors import UserExistsError
+
+#: How many characters of a token's digest name it (shown, and used to revoke it).
+TOKEN_ID_LENGTH = 12
 
 
 def _user(row: Any) -> User:
@@ -81,3 +84,85 @@ class SqlUserStore:
         with self._engine.connect() as conn:
             row = conn.execute(query).first()
         return None if row is None else _user(row)
+
+    def tokens(self, user_id: int) -> list[TokenInfo]:
+        query = (
+            select(api_tokens)
+            .where(api_tokens.c.user_id == user_id)
+            .order_by(api_tokens.c.created_at.desc())
+        )
+        with self._engine.connect() as conn:
+            return [
+                TokenInfo(row.digest[:TOKEN_ID_LENGTH], row.label, row.created_at)
+                for row in conn.execute(query)
+            ]
+
+    def revoke_token(self, user_id: int, token_id: str) -> bool:
+        if len(token_id) != TOKEN_ID_LENGTH:
+            return False
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                delete(api_tokens).where(
+                    api_tokens.c.user_id == user_id, api_tokens.c.digest.startswith(token_id)
+                )
+            )
+        return bool(result.rowcount)
+
+    def add_sign_in(
+        self, user_id: int, digest: str, created_at: datetime, expires_at: datetime
+    ) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(delete(sign_ins).where(sign_ins.c.expires_at <= created_at))
+            conn.execute(
+                insert(sign_ins).values(
+                    digest=digest, user_id=user_id, created_at=created_at, expires_at=expires_at
+                )
+            )
+
+    def by_sign_in(self, digest: str, now: datetime) -> User | None:
+        query = (
+            select(users)
+            .join(sign_ins, sign_ins.c.user_id == users.c.id)
+            .where(sign_ins.c.digest == digest, sign_ins.c.expires_at > now)
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _user(row)
+
+    def end_sign_in(self, digest: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(delete(sign_ins).where(sign_ins.c.digest == digest))
+
+    def end_sign_ins(self, user_id: int) -> int:
+        with self._engine.begin() as conn:
+            result = conn.execute(delete(sign_ins).where(sign_ins.c.user_id == user_id))
+        return int(result.rowcount)
+
+
+class SqlLoginFailures:
+    """:class:`~erpsync.ports.LoginFailures` on a table every replica shares."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def record(self, key: str, at: datetime) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(insert(login_failures).values(key=key, at=at))
+
+    def since(self, key: str, after: datetime) -> list[datetime]:
+        query = (
+            select(login_failures.c.at)
+            .where(login_failures.c.key == key, login_failures.c.at > after)
+            .order_by(login_failures.c.at)
+        )
+        with self._engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def clear(self, key: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(delete(login_failures).where(login_failures.c.key == key))
+
+    def purge(self, before: datetime) -> int:
+        with self._engine.begin() as conn:
+            result = conn.execute(delete(login_failures).where(login_failures.c.at < before))
+        return int(result.rowcount)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from erpsync.auth.throttle import LoginThrottle
-from erpsync.web.auth_gate import SESSION_USER
+from erpsync.web.auth_gate import SIGN_IN
 from erpsync.web.deps import AccountsDep, CurrentUser, ServicesDep
+from erpsync.web.inputs import form_text
 from erpsync.web.pages import PagesDep
 
 router = APIRouter(tags=["sign-in"])
@@ -23,9 +23,9 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _throttle(request: Request) -> LoginThrottle:
-    throttle: LoginThrottle = request.app.state.login_throttle
-    return throttle
+def client_address(request: Request) -> str:
+    """Where the request comes from (behind a proxy: as the trusted proxy says)."""
+    return request.client.host if request.client else "unknown"
 
 
 @router.get("/login", include_in_schema=False)
@@ -41,30 +41,35 @@ async def login(
     pages: PagesDep,
     accounts: AccountsDep,
     services: ServicesDep,
-    username: Annotated[str, Form(max_length=64)] = "",
-    password: Annotated[str, Form(max_length=256)] = "",
-    next: Annotated[str, Form(max_length=2000)] = "/",
+    username: Annotated[str, form_text(64)] = "",
+    password: Annotated[str, form_text(256)] = "",
+    next: Annotated[str, form_text(2000)] = "/",
 ) -> Response:
-    throttle = _throttle(request)
-    key = username.strip().lower()
+    throttle = services.login_throttle
+    address = client_address(request)
     now = services.clock.now()
-    wait = throttle.retry_after(key, now)
+    wait = await asyncio.to_thread(throttle.retry_after, username, address, now)
     if wait is not None:
         context = {"next": safe_next(next), "error": "login.throttled", "wait": int(wait) + 1}
         return pages.render(request, "login.html", context, status_code=429)
     user = await asyncio.to_thread(accounts.authenticate, username, password)
     if user is None:
-        throttle.failed(key, now)
+        await asyncio.to_thread(throttle.failed, username, address, now)
         context = {"next": safe_next(next), "error": "login.failed", "username": username}
         return pages.render(request, "login.html", context, status_code=401)
-    throttle.succeeded(key)
+    await asyncio.to_thread(throttle.succeeded, username, address)
+    token = await asyncio.to_thread(accounts.sign_in, user)
     request.session.clear()
-    request.session[SESSION_USER] = user.id
+    request.session[SIGN_IN] = token
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout", include_in_schema=False)
-async def logout(request: Request) -> Response:
+async def logout(request: Request, accounts: AccountsDep) -> Response:
+    """Sign out: the sign-in ends on the server, so the cookie is worth nothing anywhere."""
+    token = request.session.get(SIGN_IN)
+    if isinstance(token, str):
+        await asyncio.to_thread(accounts.sign_out, token)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

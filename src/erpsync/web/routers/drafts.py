@@ -11,7 +11,9 @@ from pydantic import BaseModel, Field
 from erpsync.domain.drafts import MAX_LINES, MAX_NOTES, MAX_QTY
 from erpsync.services.drafts import DraftInput, LineInput, SavedDraft
 from erpsync.web.deps import CurrentUser, DraftsDep
+from erpsync.web.inputs import CODE_LENGTH, Money, Percent, WholeNumber, text
 from erpsync.web.json_shapes import draft_json
+from erpsync.web.openapi import errors
 
 router = APIRouter(prefix="/api/drafts", tags=["drafts"])
 
@@ -20,16 +22,16 @@ DraftId = Annotated[str, Path(pattern=DRAFT_ID_PATTERN)]
 
 
 class LineBody(BaseModel):
-    product_code: str = Field(min_length=1, max_length=32)
-    qty: int = Field(ge=1, le=MAX_QTY)
-    unit_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
-    discount: Decimal = Field(Decimal(0), ge=0, le=100, max_digits=5, decimal_places=2)
+    product_code: str = text(CODE_LENGTH, min_length=1)
+    qty: WholeNumber = Field(ge=1, le=MAX_QTY, description="whole pieces")
+    unit_price: Money
+    discount: Percent = Decimal(0)
 
 
 class DraftBody(BaseModel):
-    customer_code: str = Field(min_length=1, max_length=32)
+    customer_code: str = text(CODE_LENGTH, min_length=1)
     lines: list[LineBody] = Field(min_length=1, max_length=MAX_LINES)
-    notes: str = Field("", max_length=MAX_NOTES)
+    notes: str = text(MAX_NOTES, default="")
 
     def as_input(self) -> DraftInput:
         return DraftInput(
@@ -52,7 +54,14 @@ def _saved(saved: SavedDraft) -> dict[str, Any]:
     return {"draft": draft_json(saved.draft), "created": saved.created, "draftCount": saved.count}
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    responses={
+        200: {"description": "a draft with this id existed: it is answered unchanged"},
+        **errors(409),
+    },
+)
 def create_draft(
     body: NewDraftBody, user: CurrentUser, drafts: DraftsDep, response: Response
 ) -> dict[str, Any]:
@@ -69,18 +78,18 @@ def list_drafts(user: CurrentUser, drafts: DraftsDep) -> dict[str, Any]:
     return {"drafts": [draft_json(d) for d in mine], "count": len(mine)}
 
 
-@router.get("/{draft_id}")
+@router.get("/{draft_id}", responses=errors(404))
 def read_draft(draft_id: DraftId, user: CurrentUser, drafts: DraftsDep) -> dict[str, Any]:
     return draft_json(drafts.get(user, draft_id))
 
 
-@router.put("/{draft_id}")
+@router.put("/{draft_id}", responses=errors(404))
 def update_draft(
     draft_id: DraftId, body: DraftBody, user: CurrentUser, drafts: DraftsDep
 ) -> dict[str, Any]:
     return _saved(drafts.update(user, draft_id, body.as_input()))
 
 
-@router.delete("/{draft_id}")
+@router.delete("/{draft_id}", responses=errors(404))
 def delete_draft(draft_id: DraftId, user: CurrentUser, drafts: DraftsDep) -> dict[str, Any]:
     return {"deleted": draft_id, "draftCount": drafts.delete(user, draft_id)}

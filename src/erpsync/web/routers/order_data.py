@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from erpsync.web.deps import CurrentUser, OrderDataDep
+from erpsync.web.inputs import CodePath, SearchQuery
 from erpsync.web.json_shapes import customer_json, price_json, product_json
+from erpsync.web.openapi import errors
 
 router = APIRouter(tags=["order form data"])
 
-SearchQuery = Annotated[str, Query(max_length=100, description="words to look for")]
 Limit = Annotated[int, Query(ge=1, le=50)]
 
 
@@ -30,8 +31,8 @@ def search_products(
     return {"products": [product_json(p) for p in data.products(q, limit)]}
 
 
-@router.get("/api/products/{code}/prices")
-def product_prices(code: str, user: CurrentUser, data: OrderDataDep) -> dict[str, Any]:
+@router.get("/api/products/{code}/prices", responses=errors(404))
+def product_prices(code: CodePath, user: CurrentUser, data: OrderDataDep) -> dict[str, Any]:
     """The product's price-list rows valid today and the price the form proposes."""
     found = data.prices(code)
     return {

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse
 
 from erpsync.domain.commands import ChangeSchedule, RequestAll, RequestSync
+from erpsync.domain.schedule import (
+    MAX_INTERVAL,
+    MAX_OFFSET,
+    MAX_PRIORITY,
+    MIN_INTERVAL,
+    MIN_PRIORITY,
+)
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
-from erpsync.web.deps import AdminUser, ControlDep, ServicesDep, StatusDep
+from erpsync.services.status import MAX_RUNS
+from erpsync.web.deps import AdminUser, ControlDep, CurrentUser, ServicesDep, StatusDep
+from erpsync.web.inputs import WholeNumber
+from erpsync.web.openapi import errors
 from erpsync.web.sync_json import (
+    event_json,
     requested_json,
     run_json,
     schedule_json,
@@ -23,6 +35,7 @@ from erpsync.web.sync_json import (
 )
 
 router = APIRouter(prefix="/api/sync", tags=["sync"])
+MINUTE = timedelta(minutes=1)
 
 
 class SyncRequestBody(BaseModel):
@@ -30,28 +43,50 @@ class SyncRequestBody(BaseModel):
 
 
 class ScheduleBody(BaseModel):
-    interval_minutes: float = Field(gt=0, description="minutes between runs")
-    offset_minutes: float = Field(ge=0, description="first run this long after start")
-    priority: int = Field(ge=1, le=100)
+    interval_minutes: float = Field(
+        ge=MIN_INTERVAL / MINUTE,
+        le=MAX_INTERVAL / MINUTE,
+        allow_inf_nan=False,
+        strict=True,
+        description="minutes between runs (1 minute to 7 days)",
+    )
+    offset_minutes: float = Field(
+        ge=0,
+        lt=MAX_OFFSET / MINUTE,
+        allow_inf_nan=False,
+        strict=True,
+        description="first run this long after the start (under a day)",
+    )
+    priority: WholeNumber = Field(ge=MIN_PRIORITY, le=MAX_PRIORITY)
 
 
-@router.get("/status")
+@router.get("/status", responses=errors(503))
 async def status(status: StatusDep) -> dict[str, Any]:
     return status_json(await status.report())
 
 
 @router.get("/runs")
-async def runs(status: StatusDep, type: SyncType | None = None, limit: int = 100) -> dict[str, Any]:
+async def runs(
+    status: StatusDep,
+    type: SyncType | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_RUNS)] = 100,
+) -> dict[str, Any]:
     return {"runs": [run_json(r) for r in await status.runs(type, limit)]}
 
 
-@router.get("/schedule")
+@router.get("/schedule", responses=errors(503))
 async def schedule(status: StatusDep) -> dict[str, Any]:
     snapshot = await status.snapshot()
     return {"anchor": snapshot.anchor.isoformat(), "types": schedule_json(snapshot)}
 
 
-@router.put("/schedule/{type}")
+def _whole_seconds(minutes: float) -> timedelta:
+    """Down to the second: a schedule is not kept to fractions of one, and a value just under a
+    limit must not round up onto it."""
+    return timedelta(seconds=math.floor(minutes * 60))
+
+
+@router.put("/schedule/{type}", responses=errors(403, 503))
 async def change_schedule(
     type: SyncType, body: ScheduleBody, control: ControlDep, admin: AdminUser
 ) -> dict[str, Any]:
@@ -59,15 +94,15 @@ async def change_schedule(
     entry = TypeSchedule(
         type,
         body.priority,
-        timedelta(minutes=body.interval_minutes),
-        timedelta(minutes=body.offset_minutes),
+        _whole_seconds(body.interval_minutes),
+        _whole_seconds(body.offset_minutes),
     )
     await control.handle(ChangeSchedule(entry))
     snapshot = await control.snapshot()
     return next(row for row in schedule_json(snapshot) if row["type"] == type.value)
 
 
-@router.post("/all", status_code=202)
+@router.post("/all", status_code=202, responses=errors(503))
 async def request_all(
     control: ControlDep, body: Annotated[SyncRequestBody | None, Body()] = None
 ) -> dict[str, Any]:
@@ -76,19 +111,41 @@ async def request_all(
     return {"requests": [requested_json(a) for a in answer.requests]}
 
 
-@router.post("/{type}", status_code=202)
-async def request_sync(
-    type: SyncType,
-    control: ControlDep,
-    body: Annotated[SyncRequestBody | None, Body()] = None,
-    mode: Literal["full", "incremental"] | None = None,
-) -> dict[str, Any]:
-    chosen = SyncMode(mode) if mode else (body.mode if body else SyncMode.INCREMENTAL)
-    return requested_json(await control.handle(RequestSync(type, chosen)))
+def _request_sync(sync_type: SyncType) -> Callable[..., Awaitable[dict[str, Any]]]:
+    async def request_sync(
+        control: ControlDep,
+        body: Annotated[SyncRequestBody | None, Body()] = None,
+        mode: Literal["full", "incremental"] | None = None,
+    ) -> dict[str, Any]:
+        chosen = SyncMode(mode) if mode else (body.mode if body else SyncMode.INCREMENTAL)
+        return requested_json(await control.handle(RequestSync(sync_type, chosen)))
+
+    return request_sync
 
 
-@router.get("/events")
-async def events(request: Request, services: ServicesDep) -> EventSourceResponse:
+# One route per type rather than ``/{type}``: the other paths here (``/status``…) then answer
+# 405 to a POST instead of being taken for a type.
+for _type in SyncType:
+    router.add_api_route(
+        f"/{_type.value}",
+        _request_sync(_type),
+        methods=["POST"],
+        status_code=202,
+        name=f"request_{_type.value}",
+        summary=f"Request a sync of {_type.value}",
+        description="Answers whether it started, was queued (at which position) or merged.",
+        responses=errors(503),
+    )
+
+
+@router.get(
+    "/events",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "one event a step"}},
+)
+async def events(request: Request, services: ServicesDep, user: CurrentUser) -> EventSourceResponse:
+    """Server-Sent Events: one event per coordination step, named by its action."""
+
     async def stream() -> AsyncIterator[dict[str, str]]:
         async with services.events.subscribe() as queue:
             yield {"event": "hello", "data": json.dumps({"subscribed": True})}
@@ -97,6 +154,7 @@ async def events(request: Request, services: ServicesDep) -> EventSourceResponse
                     event = await asyncio.wait_for(queue.get(), timeout=15)
                 except TimeoutError:
                     continue
-                yield {"event": event.action, "data": json.dumps(event.as_json(), default=str)}
+                data = json.dumps(event_json(event, user.id), default=str)
+                yield {"event": event.action, "data": data}
 
     return EventSourceResponse(stream(), ping=15)

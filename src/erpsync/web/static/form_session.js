@@ -1,8 +1,10 @@
 // The order form's session with the server: one per tab (its id lives in sessionStorage, so a
-// reload is the same tab). Entering registers it and runs the Smart Customer Sync; heartbeats
-// keep its lease; user activity is reported (throttled) so the safety timeout knows the form is
-// in use; leaving says goodbye with navigator.sendBeacon. When a heartbeat learns the session
-// was dropped (safety timeout), the next user activity registers it again.
+// reload is the same tab), and one instance per load of the page, so the late goodbye of the
+// page a reload replaced is not taken for the new page's. Entering registers it and runs the
+// Smart Customer Sync; heartbeats keep its lease; user activity is reported (throttled) so the
+// safety timeout knows the form is in use; leaving says goodbye with navigator.sendBeacon.
+// When a heartbeat learns the session was dropped (safety timeout), the next user activity
+// registers it again.
 
 import { postJson } from "./api.js";
 
@@ -26,6 +28,7 @@ export class FormSession {
     this.onDropped = onDropped;
     this.id = sessionStorage.getItem(STORAGE_KEY) || randomId();
     sessionStorage.setItem(STORAGE_KEY, this.id);
+    this.instance = randomId();
     this.known = false;
     this.closed = false;
     this.pendingActivity = false;
@@ -56,7 +59,8 @@ export class FormSession {
     this.startHeartbeat();
     this.onSyncStart();
     // The first heartbeat follows at once: it confirms the registration and starts the lease.
-    this.registering = postJson("/api/customers/smart-sync", { session_id: this.id })
+    const body = { session_id: this.id, instance: this.instance };
+    this.registering = postJson("/api/customers/smart-sync", body)
       .then(async (answer) => {
         await this.beat(true);
         this.onSyncEnd(answer, null);
@@ -105,7 +109,11 @@ export class FormSession {
     this.closed = true;
     clearInterval(this.timer);
     try {
-      await postJson(RESUME_URL, { session_id: this.id }, { keepalive: true });
+      await postJson(
+        RESUME_URL,
+        { session_id: this.id, instance: this.instance },
+        { keepalive: true },
+      );
     } catch {
       this.sendBeacon();
     }
@@ -120,7 +128,7 @@ export class FormSession {
   }
 
   sendBeacon() {
-    const body = new URLSearchParams({ session_id: this.id });
+    const body = new URLSearchParams({ session_id: this.id, instance: this.instance });
     if (!navigator.sendBeacon(RESUME_URL, body)) {
       fetch(RESUME_URL, { method: "POST", body, keepalive: true, credentials: "same-origin" });
     }

@@ -206,8 +206,11 @@ const session = new FormSession({
     setNotice(t("order.smart_sync.running"), "running");
   },
   onSyncEnd: (answer, error) => {
-    document.body.dataset.smartSync = error ? "failed" : "done";
-    if (error || (answer && answer.result.status !== "completed")) {
+    const status = error ? "failed" : answer.result.status;
+    document.body.dataset.smartSync = status === "completed" ? "done" : status;
+    if (status === "timed_out") {
+      setNotice(t("order.smart_sync.timed_out"), "failed");
+    } else if (status !== "completed") {
       setNotice(t("order.smart_sync.failed"), "failed");
     } else {
       setNotice("", "");

@@ -25,6 +25,7 @@ export function message(text) {
 
 function healthText(health) {
   if (!health) return t("sync.health.unknown");
+  if (health.hung) return t("sync.health.hung");
   if (health.consecutiveFailures > 0) return t("sync.health.failing", { n: health.consecutiveFailures });
   if (health.stale) return t("sync.health.stale");
   return health.lastSuccess ? t("sync.health.ok") : t("sync.health.unknown");
@@ -97,6 +98,7 @@ function renderCurrent(status) {
     fetched: formatNumber(current.fetched),
     pages: current.pages,
   });
+  if (current.overdue) text += ` · ${t("sync.current.overdue")}`;
   if (current.stopping) {
     text += ` · ${t("sync.current.stopping", { reason: t(`sync.yield.${current.stopping}`) })}`;
   }

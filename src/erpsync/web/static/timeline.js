@@ -1,4 +1,5 @@
-// A timeline of recent sync runs as inline SVG: one row per type, one bar per run.
+// A timeline of recent sync runs as inline SVG: one row per type, one bar per stretch a run
+// ran in (a run that gave way to an order form and went on later shows as two bars).
 
 const SVG = "http://www.w3.org/2000/svg";
 const ROW = 24;
@@ -12,7 +13,7 @@ function node(name, attributes = {}, text) {
   return element;
 }
 
-// runs: [{type, status, startedAt, finishedAt}]; types: ordered type names.
+// runs: [{type, status, segments: [{start, end}], runningSince}]; types: ordered type names.
 // label(type) and tooltip(run) give the texts; tick(date) formats an axis time.
 export function drawTimeline(container, { runs, types, now, hours, label, tooltip, tick }) {
   const width = Math.max(container.clientWidth || 0, 480);
@@ -48,21 +49,26 @@ export function drawTimeline(container, { runs, types, now, hours, label, toolti
   for (const run of runs) {
     const row = types.indexOf(run.type);
     if (row < 0) continue;
-    const from = new Date(run.startedAt).getTime();
-    const to = run.finishedAt ? new Date(run.finishedAt).getTime() : end;
-    if (to < start) continue;
-    const left = x(Math.max(from, start));
-    const bar = node("rect", {
-      x: left,
-      y: AXIS + row * ROW + 5,
-      width: Math.max(3, x(to) - left),
-      height: ROW - 10,
-      rx: 2,
-      class: `run status-${run.status}`,
-      "data-type": run.type,
+    const stretches = run.segments.map((segment) => [segment.start, segment.end]);
+    if (run.runningSince) stretches.push([run.runningSince, null]);
+    stretches.forEach(([from, to], index) => {
+      const fromMs = new Date(from).getTime();
+      const toMs = to ? new Date(to).getTime() : end;
+      if (toMs < start) return;
+      const left = x(Math.max(fromMs, start));
+      const bar = node("rect", {
+        x: left,
+        y: AXIS + row * ROW + 5,
+        width: Math.max(3, x(toMs) - left),
+        height: ROW - 10,
+        rx: 2,
+        class: `run status-${run.status}${index ? " continued" : ""}`,
+        "data-type": run.type,
+        "data-run": String(run.id),
+      });
+      bar.append(node("title", {}, tooltip(run)));
+      svg.append(bar);
     });
-    bar.append(node("title", {}, tooltip(run)));
-    svg.append(bar);
   }
   container.replaceChildren(svg);
 }
