@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sync_throughput.py
 	$(BIN)/python bench/smart_sync.py
 	$(BIN)/python bench/customer_search.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
