@@ -121,9 +121,8 @@ async def start_demo_erp(settings: Settings, stack: AsyncExitStack) -> None:
         log.info("action=demo_erp_reused url=%s", settings.effective_erp_url)
         return
     server = demo_erp_server(
-        settings.demo_erp_host, settings.demo_erp_port, demo_erp_config(settings)
+        settings.demo_erp_host, settings.demo_erp_port, demo_erp_config(settings), embedded=True
     )
-    server.config.log_level = "warning"
     task = asyncio.create_task(server.serve(), name="demo-erp")
 
     async def stop() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from erpsync.adapters.db.tables import api_tokens, login_failures, sign_ins, users
@@ -14,6 +14,20 @@ from erpsync.errors import UserExistsError
 
 #: How many characters of a token's digest name it (shown, and used to revoke it).
 TOKEN_ID_LENGTH = 12
+
+
+#: The two lookups of every request, built once (building a statement costs more than
+#: running it from SQLAlchemy's compiled cache).
+_BY_TOKEN = (
+    select(users)
+    .join(api_tokens, api_tokens.c.user_id == users.c.id)
+    .where(api_tokens.c.digest == bindparam("digest"))
+)
+_BY_SIGN_IN = (
+    select(users)
+    .join(sign_ins, sign_ins.c.user_id == users.c.id)
+    .where(sign_ins.c.digest == bindparam("digest"), sign_ins.c.expires_at > bindparam("now"))
+)
 
 
 def _user(row: Any) -> User:
@@ -76,13 +90,8 @@ class SqlUserStore:
             )
 
     def by_token(self, digest: str) -> User | None:
-        query = (
-            select(users)
-            .join(api_tokens, api_tokens.c.user_id == users.c.id)
-            .where(api_tokens.c.digest == digest)
-        )
         with self._engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_BY_TOKEN, {"digest": digest}).first()
         return None if row is None else _user(row)
 
     def tokens(self, user_id: int) -> list[TokenInfo]:
@@ -120,13 +129,8 @@ class SqlUserStore:
             )
 
     def by_sign_in(self, digest: str, now: datetime) -> User | None:
-        query = (
-            select(users)
-            .join(sign_ins, sign_ins.c.user_id == users.c.id)
-            .where(sign_ins.c.digest == digest, sign_ins.c.expires_at > now)
-        )
         with self._engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_BY_SIGN_IN, {"digest": digest, "now": now}).first()
         return None if row is None else _user(row)
 
     def end_sign_in(self, digest: str) -> None:
