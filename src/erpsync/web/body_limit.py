@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,25 +38,30 @@ class BodyLimit:
             await self._refusal()(scope, receive, send)
             return
         received = 0
-        started = False
+        started = refused = False
 
         async def limited() -> Message:
-            nonlocal received
+            # The 413 goes out the moment the limit is crossed: the app may catch the error
+            # while it parses the body (FastAPI answers 400 then), so it cannot be left to
+            # reach this middleware.
+            nonlocal received, refused
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    if not started and not refused:
+                        refused = True
+                        await self._refusal()(scope, receive, send)
                     raise BodyTooLargeError
             return message
 
         async def tracking(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # whatever the app answers after the refusal is not sent
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
+        with contextlib.suppress(BodyTooLargeError):
             await self.app(scope, limited, tracking)
-        except BodyTooLargeError:
-            if not started:
-                await self._refusal()(scope, receive, send)
