@@ -82,6 +82,7 @@ def _orders(
                 "total_vat": str(vat),
                 "total": str(net + vat),
                 "agent_code": customer["agent_code"],
+                "client_reference": None,  # entered in the ERP itself, not by a client
                 "lines": lines,
                 "updated_at": iso(moment_on(day, rng, anchor)),
             }

@@ -169,6 +169,8 @@ ORDERS = RecordSpec(
         _f("total_vat", D),
         _f("total", D),
         _f("agent_code", max_length=32),
+        # the client's own id of an order it placed (erpsync sends the draft's id)
+        _f("client_reference", max_length=64),
         UPDATED_AT,
     ),
     children=(ORDER_LINES,),

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.types import TypeEngine
 
@@ -92,6 +93,7 @@ child_tables: dict[str, Table] = {
 }
 
 Index("ix_prices_product_code", mirror_tables["prices"].c.product_code)
+Index("ix_orders_client_reference", mirror_tables["orders"].c.client_reference)
 
 sync_runs = Table(
     "sync_runs",
@@ -217,6 +219,39 @@ draft_lines = Table(
     Column("unit_price", DecimalText, nullable=False),
     Column("discount", DecimalText, nullable=False),
     Column("vat_rate", DecimalText, nullable=False),
+)
+
+#: The outbox of orders sent to the ERP: one row a submission, recorded before any ERP call.
+#: A draft has at most one submission that is not rejected (the partial unique index), so a
+#: second press of "Invia", on any replica, finds the first.
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("draft_id", String(64), nullable=False),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("content", Text, nullable=False),
+    Column("content_digest", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("erp_number", String(32), nullable=True),
+    Column("erp_state", String(32), nullable=True),
+    Column("reasons", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("decided_at", UtcDateTime, nullable=True),
+    Index("ix_submissions_state_created", "state", "created_at"),
+    Index("ix_submissions_owner_draft", "owner_id", "draft_id"),
+    Index(
+        "ux_submissions_live_draft",
+        "draft_id",
+        unique=True,
+        sqlite_where=text("state != 'rejected'"),
+        postgresql_where=text("state != 'rejected'"),
+    ),
 )
 
 leases = Table(
