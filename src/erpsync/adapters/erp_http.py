@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,6 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception,
-    stop_after_attempt,
     wait_exponential_jitter,
 )
 
@@ -22,6 +22,7 @@ from erpsync.errors import ErpProtocolError, ErpUnavailableError
 from erpsync.ports import SourcePage
 
 log = logging.getLogger(__name__)
+Sleep = Callable[[float], Awaitable[None]]
 
 #: Statuses worth another try: the ERP is busy, restarting or overloaded, or answered 409
 #: because another client holds its only session.
@@ -39,9 +40,38 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How a request is tried again: up to ``attempts`` times, waiting from
+    ``initial_wait_s`` doubling to ``max_wait_s`` (or what the ERP's ``Retry-After`` asks, if
+    longer). While the ERP says its one session is busy (409), up to ``busy_attempts``: the
+    session is held by a request that will end (often one of ours that was given up on), and
+    failing the next sync for it would report a healthy ERP as unreachable."""
+
     attempts: int = 4
     initial_wait_s: float = 0.2
     max_wait_s: float = 5.0
+    busy_attempts: int = 12
+
+    def retrying(self, sleep: Sleep | None = None) -> AsyncRetrying:
+        exponential = wait_exponential_jitter(
+            multiplier=self.initial_wait_s, max=self.max_wait_s, jitter=self.initial_wait_s
+        )
+
+        def wait(state: RetryCallState) -> float:
+            return max(exponential(state), min(_retry_after(state), self.max_wait_s))
+
+        def stop(state: RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            limit = self.busy_attempts if _busy(exc) else self.attempts
+            return state.attempt_number >= max(limit, self.attempts)
+
+        return AsyncRetrying(
+            retry=retry_if_exception(is_transient),
+            stop=stop,
+            wait=wait,
+            before_sleep=_log_retry,
+            reraise=True,
+            sleep=sleep or asyncio.sleep,
+        )
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -50,9 +80,33 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, TRANSIENT_ERRORS)
 
 
+def _busy(exc: BaseException | None) -> bool:
+    return isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 409
+
+
+def _retry_after(state: RetryCallState) -> float:
+    """The seconds a ``Retry-After`` header of the last answer asks for (0 without one)."""
+    exc = state.outcome.exception() if state.outcome else None
+    if not isinstance(exc, httpx.HTTPStatusError):
+        return 0.0
+    try:
+        return max(0.0, float(exc.response.headers.get("retry-after", "0")))
+    except ValueError:  # an HTTP date: not worth parsing for a wait of seconds
+        return 0.0
+
+
+def describe(exc: BaseException | None) -> str:
+    """An error in words, also when its message is empty (``httpx.ReadTimeout``)."""
+    if exc is None:
+        return ""
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"ERP answered {exc.response.status_code}: {_error_text(exc.response)}"
+    return f"{exc.__class__.__name__} {exc}".strip()
+
+
 def _log_retry(state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
-    log.warning("action=erp_retry attempt=%d reason=%r", state.attempt_number, str(exc))
+    log.warning("action=erp_retry attempt=%d reason=%r", state.attempt_number, describe(exc))
 
 
 class HttpErpSource:
@@ -66,7 +120,9 @@ class HttpErpSource:
         timeout_s: float = 30.0,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep | None = None,
     ) -> None:
+        """``sleep`` waits between attempts (tests pass one that records the waits)."""
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -74,6 +130,7 @@ class HttpErpSource:
             transport=transport,
         )
         self._retry = retry or RetryPolicy()
+        self._sleep = sleep
 
     async def fetch_page(
         self, type: SyncType, *, since: datetime | None, cursor: str | None, limit: int
@@ -83,19 +140,8 @@ class HttpErpSource:
             params["updated_since"] = since.isoformat()
         if cursor is not None:
             params["cursor"] = cursor
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(is_transient),
-            stop=stop_after_attempt(self._retry.attempts),
-            wait=wait_exponential_jitter(
-                multiplier=self._retry.initial_wait_s,
-                max=self._retry.max_wait_s,
-                jitter=self._retry.initial_wait_s,
-            ),
-            before_sleep=_log_retry,
-            reraise=True,
-        )
         try:
-            async for attempt in retrying:
+            async for attempt in self._retry.retrying(self._sleep):
                 with attempt:
                     response = await self._client.get(f"/api/v1/{type.value}", params=params)
                     response.raise_for_status()
@@ -120,7 +166,8 @@ def _error_text(response: httpx.Response) -> str:
     except ValueError:
         return response.text[:200]
     if isinstance(body, Mapping):
-        return str(body.get("detail") or body.get("error") or body)[:200]
+        text = body.get("message") or body.get("detail") or body.get("error") or body
+        return str(text)[:200]
     return str(body)[:200]
 
 

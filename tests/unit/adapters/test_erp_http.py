@@ -99,3 +99,49 @@ async def test_an_answer_off_the_contract_is_a_protocol_error(body: bytes) -> No
     handler, _ = scripted(httpx.Response(200, content=body))
     with pytest.raises(ErpProtocolError):
         await source(handler).fetch_page(SyncType.ORDERS, since=None, cursor=None, limit=10)
+
+
+async def test_a_busy_session_is_waited_for_longer_than_other_failures() -> None:
+    """A 409 means the ERP's one session is held, often by a request of ours that was given
+    up on: it ends, so the next sync waits for it instead of failing the ERP as unreachable."""
+    handler, seen = scripted(
+        httpx.Response(409, json={"error": "session_overlap", "message": "one session at a time"})
+    )
+    busy = HttpErpSource(
+        "http://erp.test",
+        "secret",
+        retry=RetryPolicy(attempts=3, initial_wait_s=0.001, max_wait_s=0.002, busy_attempts=7),
+        transport=httpx.MockTransport(handler),
+    )
+    with pytest.raises(ErpUnavailableError, match="409 for orders: one session at a time"):
+        await busy.fetch_page(SyncType.ORDERS, since=None, cursor=None, limit=10)
+    assert len(seen) == 7
+
+
+async def test_the_wait_honours_the_erps_retry_after_up_to_the_longest_wait() -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    handler, _ = scripted(
+        httpx.Response(503, headers={"Retry-After": "3"}),
+        httpx.Response(503, headers={"Retry-After": "60"}),
+        httpx.Response(200, json=PAGE),
+    )
+    patient = HttpErpSource(
+        "http://erp.test",
+        "secret",
+        retry=RetryPolicy(attempts=3, initial_wait_s=0.001, max_wait_s=5.0),
+        transport=httpx.MockTransport(handler),
+        sleep=sleep,
+    )
+    await patient.fetch_page(SyncType.ORDERS, since=None, cursor=None, limit=10)
+    assert waits[0] >= 3.0 and waits[1] == 5.0
+
+
+async def test_each_retry_is_logged_with_its_cause(caplog: pytest.LogCaptureFixture) -> None:
+    handler, _ = scripted(httpx.ReadTimeout(""), httpx.Response(200, json=PAGE))
+    with caplog.at_level("WARNING", logger="erpsync.adapters.erp_http"):
+        await source(handler).fetch_page(SyncType.ORDERS, since=None, cursor=None, limit=10)
+    assert "action=erp_retry attempt=1 reason='ReadTimeout'" in caplog.text
