@@ -27,8 +27,10 @@ from erpsync.adapters.db.mirror import SqlMirrorStore
 from erpsync.adapters.db.mirror_queries import SqlMirrorSearch
 from erpsync.adapters.db.runs import SqlRunStore
 from erpsync.adapters.db.schedules import SqlScheduleStore
+from erpsync.adapters.db.submissions import SqlSubmissionStore
 from erpsync.adapters.db.users import SqlLoginFailures, SqlUserStore
 from erpsync.adapters.erp_http import HttpErpSource, RetryPolicy
+from erpsync.adapters.erp_orders_http import HttpErpWriter
 from erpsync.adapters.metrics import MeteredSource, Metrics
 from erpsync.adapters.processes import LocalProcesses
 from erpsync.auth.passwords import Passwords
@@ -36,7 +38,7 @@ from erpsync.auth.throttle import LoginThrottle
 from erpsync.demo_erp import DemoErpConfig, LatencyProfile, demo_erp_server
 from erpsync.domain.types import SyncType
 from erpsync.errors import ConfigurationError
-from erpsync.ports import Clock, ErpSource
+from erpsync.ports import Clock, ErpSource, ErpWriter
 from erpsync.services.accounts import Accounts
 from erpsync.services.cluster import ClusterNode, NodeTimings
 from erpsync.services.drafts import DraftService
@@ -44,7 +46,10 @@ from erpsync.services.events import EventBus
 from erpsync.services.orchestrator import Orchestrator
 from erpsync.services.orchestrator_config import OrchestratorConfig
 from erpsync.services.order_data import OrderFormData
+from erpsync.services.order_lane import OrderLane
+from erpsync.services.order_sender import OrderSender
 from erpsync.services.status import StatusService
+from erpsync.services.submissions import SubmissionService
 from erpsync.services.sync_runner import SyncRunner
 from erpsync.settings import Settings
 
@@ -68,6 +73,7 @@ class Services:
     login_throttle: LoginThrottle
     drafts: DraftService
     order_data: OrderFormData
+    submissions: SubmissionService
 
 
 def demo_erp_config(settings: Settings) -> DemoErpConfig:
@@ -145,9 +151,13 @@ async def build_services(
     *,
     clock: Clock | None = None,
     source: ErpSource | None = None,
+    writer: ErpWriter | None = None,
     start_orchestrator: bool = True,
 ) -> Services:
-    """Build everything, migrating the database first; closing ``stack`` undoes it all."""
+    """Build everything, migrating the database first; closing ``stack`` undoes it all.
+
+    ``source`` and ``writer`` stand in for the ERP (tests); by default both speak HTTP to
+    ``settings.effective_erp_url``."""
     clock = clock or SystemClock()
     engine = build_engine(settings.database_url)
     stack.callback(engine.dispose)
@@ -162,6 +172,15 @@ async def build_services(
             retry=RetryPolicy(attempts=settings.erp_retry_attempts),
         )
         stack.push_async_callback(source.aclose)
+    if writer is None:
+        http_writer = HttpErpWriter(
+            settings.effective_erp_url,
+            settings.erp_token.get_secret_value(),
+            timeout_s=settings.erp_write_timeout_s,
+            retry=RetryPolicy(attempts=settings.erp_retry_attempts),
+        )
+        stack.push_async_callback(http_writer.aclose)
+        writer = http_writer
     metrics = Metrics()
     source = MeteredSource(source, metrics)
     fence = SqlRoleFence(engine)
@@ -174,12 +193,24 @@ async def build_services(
     events.listen(metrics.observe)
     schedules = SqlScheduleStore(engine)
     config = orchestrator_config(settings)
+    outbox = SqlSubmissionStore(engine, fence=fence)
+    sender = OrderSender(outbox, writer, clock, events)
 
     def build_orchestrator(
         anchor: datetime, last_fired: Mapping[SyncType, datetime]
     ) -> Orchestrator:
+        lane = OrderLane(
+            sender, clock, events, poll_every=timedelta(seconds=settings.outbox_poll_s)
+        )
         return Orchestrator(
-            runner, schedules, clock, events, config, anchor=anchor, last_fired=last_fired
+            runner,
+            schedules,
+            clock,
+            events,
+            config,
+            anchor=anchor,
+            last_fired=last_fired,
+            orders=lane,
         )
 
     node = ClusterNode(
@@ -205,7 +236,8 @@ async def build_services(
     if settings.demo_users_enabled:
         await asyncio.to_thread(accounts.ensure_demo_users)
     search = SqlMirrorSearch(engine)
-    drafts = DraftService(SqlDraftStore(engine), search, clock)
+    draft_store = SqlDraftStore(engine)
+    drafts = DraftService(draft_store, search, clock)
     order_data = OrderFormData(search, clock, price_list=settings.price_list)
     if start_orchestrator:
         await node.start()
@@ -220,10 +252,11 @@ async def build_services(
         runner,
         events,
         node,
-        StatusService(node, runs, clock),
+        StatusService(node, runs, clock, outbox=outbox),
         metrics,
         accounts,
         LoginThrottle(SqlLoginFailures(engine)),
         drafts,
         order_data,
+        SubmissionService(draft_store, outbox, clock),
     )

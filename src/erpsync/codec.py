@@ -25,6 +25,7 @@ from erpsync.domain.commands import (
     PingForm,
     RequestAll,
     RequestSync,
+    SendOrders,
 )
 from erpsync.domain.snapshot import Snapshot
 from erpsync.errors import (
@@ -50,6 +51,7 @@ COMMANDS: tuple[type[Command[Any]], ...] = (
     PingForm,
     CloseForm,
     ChangeSchedule,
+    SendOrders,
 )
 
 R = TypeVar("R")

@@ -107,6 +107,11 @@ class ErpProtocolError(UnavailableError):
     kind = ErrorKind.ERP_PROTOCOL
 
 
+class IdempotencyConflictError(ErpSyncError):
+    """The ERP holds a different order under an idempotency key erpsync sent: a key was reused
+    for another body, which erpsync never does on purpose. Final, never retried."""
+
+
 class InvalidRecordError(InvalidInputError):
     """An ERP item that cannot be mirrored; the reason says which field and why."""
 
@@ -124,6 +129,10 @@ class UnknownSyncTypeError(NotFoundError):
 
 class InvalidScheduleError(InvalidInputError):
     """A schedule entry or anchor breaks the limits; the message says which value and why."""
+
+
+class InvalidTransitionError(ErpSyncError):
+    """A submission was asked to move to a state its rules do not allow from where it is."""
 
 
 class InvalidCommandError(InvalidInputError):
@@ -173,4 +182,22 @@ class DraftConflictError(ConflictError):
 
     def __init__(self, draft_id: str) -> None:
         super().__init__(f"draft id {draft_id!r} is already in use")
+        self.draft_id = draft_id
+
+
+class DraftLockedError(ConflictError):
+    """The draft is on its way to the ERP, or an ERP order already: it can no longer change."""
+
+
+class OrderRefusedError(ConflictError):
+    """The ERP refused this draft as it is: sending it unchanged would be refused again."""
+
+
+class DraftChangedError(ConflictError):
+    """The draft changed while it was being sent: what was sent would not be what it shows."""
+
+    def __init__(self, draft_id: str) -> None:
+        super().__init__(
+            f"draft {draft_id!r} changed while it was being sent; look at it again and send it"
+        )
         self.draft_id = draft_id

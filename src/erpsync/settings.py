@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     erp_token: SecretStr = SecretStr("demo-token")
     erp_timeout_s: float = Field(30.0, gt=0, le=600)
     erp_retry_attempts: int = Field(4, ge=1, le=20)
+    erp_write_timeout_s: float = Field(
+        15.0,
+        gt=0,
+        le=600,
+        description="an order's answer taking longer is taken as lost: the same key goes again",
+    )
+    outbox_poll_s: float = Field(
+        30.0, gt=0, le=3600, description="the orchestrator looks for orders to send this often"
+    )
     sync_overlap_s: float = Field(60.0, ge=0, le=86400)
 
     scheduler: bool = Field(True, description="run the staggered schedule")

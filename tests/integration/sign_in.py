@@ -19,13 +19,16 @@ def signed_in(app: LiveApp, who: Agent) -> httpx.Client:
 
 
 def draft_body(api: httpx.Client, draft_id: str, notes: str = "") -> dict[str, Any]:
-    """A valid new draft for the client's agent: their first customer, one simple product."""
+    """A valid new draft for the client's agent: their first customer, one simple product at
+    its list price."""
     customer = api.get("/api/customers", params={"limit": 1}).json()["customers"][0]
     products = api.get("/api/products", params={"limit": 50}).json()["products"]
     product = next(p for p in products if p["minQty"] == 1 and p["multipleQty"] == 1)
+    proposed = api.get(f"/api/products/{product['code']}/prices").json()["proposed"]
+    price = proposed["unitPrice"] if proposed else "12.50"  # the list's: the ERP takes it
     return {
         "id": draft_id,
         "customer_code": customer["code"],
         "notes": notes,
-        "lines": [{"product_code": product["code"], "qty": 2, "unit_price": "12.50"}],
+        "lines": [{"product_code": product["code"], "qty": 2, "unit_price": price}],
     }

@@ -176,6 +176,27 @@ def create_draft(w: World, b: httpx.Client) -> None:
     assert b.get(f"/api/drafts/{own_id}").status_code == 404
 
 
+def assert_never_sent(w: World) -> None:
+    assert w.owner.get(f"/api/drafts/{DRAFT_ID}").json()["submission"] is None
+
+
+def send_draft(w: World, b: httpx.Client) -> None:
+    answer = b.post(f"/api/drafts/{DRAFT_ID}/submit")
+    assert answer.status_code == 404, answer.text
+    assert_shows_nothing_of_annas(answer, named=DRAFT_ID)
+    assert_never_sent(w)
+
+
+def send_drafts(w: World, b: httpx.Client) -> None:
+    own_id = f"bruno-{uuid.uuid4().hex[:12]}"
+    assert b.post("/api/drafts", json=draft_body(b, own_id)).status_code == 201
+    answer = b.post("/api/drafts/submit", json={"ids": [own_id, DRAFT_ID]})
+    assert answer.status_code == 404, answer.text
+    assert_shows_nothing_of_annas(answer, named=DRAFT_ID)
+    assert_never_sent(w)
+    assert b.get(f"/api/drafts/{own_id}").json()["submission"] is None, "all or nothing"
+
+
 # -- probes: the order form's data ------------------------------------------------------------
 
 
@@ -408,6 +429,10 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/drafts"): Rule("B's list has none of A's drafts", list_drafts),
     ("POST", "/api/drafts"): Rule(
         "A's draft id: 409 and A's draft unchanged; A's customer: 422 not found", create_draft
+    ),
+    ("POST", "/api/drafts/{draft_id}/submit"): Rule("404, A's draft never sent", send_draft),
+    ("POST", "/api/drafts/submit"): Rule(
+        "with A's draft among B's: 404 and nothing sent", send_drafts
     ),
     # the order form's data
     ("GET", "/api/customers"): Rule(

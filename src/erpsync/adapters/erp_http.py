@@ -51,7 +51,11 @@ class RetryPolicy:
     max_wait_s: float = 5.0
     busy_attempts: int = 12
 
-    def retrying(self, sleep: Sleep | None = None) -> AsyncRetrying:
+    def retrying(
+        self,
+        sleep: Sleep | None = None,
+        transient: Callable[[BaseException], bool] | None = None,
+    ) -> AsyncRetrying:
         exponential = wait_exponential_jitter(
             multiplier=self.initial_wait_s, max=self.max_wait_s, jitter=self.initial_wait_s
         )
@@ -65,7 +69,7 @@ class RetryPolicy:
             return state.attempt_number >= max(limit, self.attempts)
 
         return AsyncRetrying(
-            retry=retry_if_exception(is_transient),
+            retry=retry_if_exception(transient or is_transient),
             stop=stop,
             wait=wait,
             before_sleep=_log_retry,
@@ -100,7 +104,7 @@ def describe(exc: BaseException | None) -> str:
     if exc is None:
         return ""
     if isinstance(exc, httpx.HTTPStatusError):
-        return f"ERP answered {exc.response.status_code}: {_error_text(exc.response)}"
+        return f"ERP answered {exc.response.status_code}: {error_text(exc.response)}"
     return f"{exc.__class__.__name__} {exc}".strip()
 
 
@@ -148,7 +152,7 @@ class HttpErpSource:
         except httpx.HTTPStatusError as exc:
             raise ErpUnavailableError(
                 f"ERP answered {exc.response.status_code} for {type.value}: "
-                f"{_error_text(exc.response)}"
+                f"{error_text(exc.response)}"
             ) from exc
         except httpx.HTTPError as exc:
             raise ErpUnavailableError(
@@ -160,7 +164,7 @@ class HttpErpSource:
         await self._client.aclose()
 
 
-def _error_text(response: httpx.Response) -> str:
+def error_text(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:

@@ -1,4 +1,4 @@
-"""Admin routes: faults, counters, and creating or changing records right now."""
+"""Admin routes: faults, counters, blocked customers, and creating or changing records now."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from erpsync.demo_erp.config import FaultSettings
+from erpsync.demo_erp.config import COUNTDOWNS, FaultSettings
 from erpsync.demo_erp.errors import ApiError
 from erpsync.demo_erp.responses import json_object, parse_type
 from erpsync.demo_erp.state import erp_state
@@ -32,9 +32,9 @@ def fault_settings(base: FaultSettings, body: Mapping[str, Any]) -> FaultSetting
     if unknown:
         raise ApiError(422, "invalid_faults", f"unknown fault setting(s): {', '.join(unknown)}")
     for name, value in body.items():
-        wanted = int if name == "fail_next" else int | float
+        wanted = int if name in COUNTDOWNS else int | float
         if isinstance(value, bool) or not isinstance(value, wanted):
-            kind = "an integer" if name == "fail_next" else "a number"
+            kind = "an integer" if name in COUNTDOWNS else "a number"
             raise ApiError(422, "invalid_faults", f"{name}: expected {kind}, got {value!r}")
     try:
         return replace(base, **body)
@@ -68,6 +68,26 @@ async def reset_stats(request: Request) -> Response:
     erp = erp_state(request)
     erp.stats.reset()
     return JSONResponse(erp.stats.as_json(in_flight=erp.session.busy))
+
+
+async def read_blocked_customers(request: Request) -> Response:
+    return JSONResponse({"blocked": erp_state(request).orders.blocked})
+
+
+async def block_customer(request: Request) -> Response:
+    """From now on the ERP refuses orders for this customer (404 for an unknown one)."""
+    code = request.path_params["code"]
+    erp_state(request).orders.block(code)
+    logger.info("action=demo_erp_customer_blocked code=%s", code)
+    return JSONResponse({"customer_code": code, "blocked": True})
+
+
+async def unblock_customer(request: Request) -> Response:
+    """The ERP takes this customer's orders again; unblocking one not blocked is no error."""
+    code = request.path_params["code"]
+    erp_state(request).orders.unblock(code)
+    logger.info("action=demo_erp_customer_unblocked code=%s", code)
+    return JSONResponse({"customer_code": code, "blocked": False})
 
 
 def _touch_query(params: Mapping[str, str]) -> tuple[int, bool]:

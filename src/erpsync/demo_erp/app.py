@@ -15,13 +15,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from erpsync.demo_erp import admin_api, source_api
+from erpsync.demo_erp import admin_api, orders_api, source_api
 from erpsync.demo_erp.auth import BearerTokenMiddleware
 from erpsync.demo_erp.config import DemoErpConfig
 from erpsync.demo_erp.data import generate_dataset
 from erpsync.demo_erp.errors import ApiError, InvalidFieldsError, RecordExistsError
 from erpsync.demo_erp.faults import FaultInjector
 from erpsync.demo_erp.latency import latency_model
+from erpsync.demo_erp.order_desk import OrderDesk
 from erpsync.demo_erp.responses import (
     api_error_handler,
     http_error_handler,
@@ -48,11 +49,15 @@ def _routes() -> list[Route]:
     # Fixed paths come before the "{type}" patterns they would otherwise match.
     return [
         Route("/health", health, methods=["GET"]),
+        Route("/api/v1/orders", orders_api.create_order, methods=["POST"]),
         Route("/api/v1/{type}", source_api.list_records, methods=["GET"]),
         Route("/admin/faults", admin_api.read_faults, methods=["GET"]),
         Route("/admin/faults", admin_api.write_faults, methods=["PUT", "PATCH"]),
         Route("/admin/stats", admin_api.read_stats, methods=["GET"]),
         Route("/admin/stats", admin_api.reset_stats, methods=["DELETE"]),
+        Route("/admin/blocked-customers", admin_api.read_blocked_customers, methods=["GET"]),
+        Route("/admin/blocked-customers/{code}", admin_api.block_customer, methods=["PUT"]),
+        Route("/admin/blocked-customers/{code}", admin_api.unblock_customer, methods=["DELETE"]),
         Route("/admin/touch/{type}", admin_api.touch_records, methods=["POST"]),
         Route("/admin/{type}", admin_api.create_record, methods=["POST"]),
         Route("/admin/{type}/{key}", admin_api.read_record, methods=["GET"]),
@@ -87,13 +92,16 @@ def create_demo_erp_app(
             is stamped with it. ``datetime.now(UTC)`` by default.
     """
     now = clock or _utc_now
+    dataset = Dataset.load(generate_dataset(config, now()), now)
+    faults = FaultInjector(config.faults, config.seed)
     state = DemoErpState(
         config=config,
-        dataset=Dataset.load(generate_dataset(config, now()), now),
-        faults=FaultInjector(config.faults, config.seed),
+        dataset=dataset,
+        faults=faults,
         latency=latency_model(config.latency),
         session=ErpSession(),
         stats=ErpStats(),
+        orders=OrderDesk(dataset, faults, config.agent_codes),
         edits_rng=random.Random(f"{config.seed}:edits"),
         sleep=clock_sleep or asyncio.sleep,
     )

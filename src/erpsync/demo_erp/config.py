@@ -37,17 +37,27 @@ class Volumes:
         return count
 
 
+#: The fault settings that count requests down rather than roll dice: whole numbers.
+COUNTDOWNS = ("fail_next", "reject_next", "fail_before_commit_next", "lose_answer_next")
+
+
 @dataclass(frozen=True)
 class FaultSettings:
-    """Faults injected into the source API (``/api/v1/*``).
+    """Faults injected into the source API: reads (``GET /api/v1/*``) and order writes
+    (``POST /api/v1/orders``) each have their own, so neither disturbs the other.
 
     Attributes:
-        error_rate: fraction of requests answered 503.
-        timeout_rate: fraction of requests that hang ``timeout_seconds`` and then answer 504.
-        timeout_seconds: how long a timed-out request hangs.
+        error_rate: fraction of reads answered 503.
+        timeout_rate: fraction of reads that hang ``timeout_seconds`` and then answer 504.
+        timeout_seconds: how long a timed-out read, or a write whose answer is lost, hangs.
         slow_page_seconds: extra delay added to every page served.
         malformed_rate: fraction of served items replaced by a malformed version.
-        fail_next: the next ``fail_next`` requests are answered 503, whatever the rates say.
+        fail_next: the next ``fail_next`` reads are answered 503, whatever the rates say.
+        reject_next: the next ``reject_next`` order writes are refused (422 ``refused``).
+        fail_before_commit_next: the next so many order writes answer 503 and create nothing.
+        lose_answer_next: the next so many order writes create the order, then hang
+            ``timeout_seconds`` and answer 504: the order exists though the client never
+            heard of it.
     """
 
     error_rate: float = 0.0
@@ -56,6 +66,9 @@ class FaultSettings:
     slow_page_seconds: float = 0.0
     malformed_rate: float = 0.0
     fail_next: int = 0
+    reject_next: int = 0
+    fail_before_commit_next: int = 0
+    lose_answer_next: int = 0
 
     def __post_init__(self) -> None:
         for name in ("error_rate", "timeout_rate", "malformed_rate"):
@@ -63,7 +76,7 @@ class FaultSettings:
                 raise ConfigurationError(f"demo ERP fault {name} must be between 0 and 1")
         if self.error_rate + self.timeout_rate > 1.0:
             raise ConfigurationError("demo ERP error_rate + timeout_rate must not exceed 1")
-        for name in ("timeout_seconds", "slow_page_seconds", "fail_next"):
+        for name in ("timeout_seconds", "slow_page_seconds", *COUNTDOWNS):
             if getattr(self, name) < 0:
                 raise ConfigurationError(f"demo ERP fault {name} must not be negative")
 

@@ -40,3 +40,11 @@ class RecordExistsError(ConflictError):
 
 class SessionBusyError(UnavailableError):
     """Another request holds the ERP's only working session."""
+
+
+class IdempotencyKeyReusedError(ConflictError):
+    """An idempotency key came back with another body than the one it was first used with."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"idempotency key {key!r} was used before with another order")
+        self.key = key

@@ -23,6 +23,22 @@ class Fault(Enum):
     TIMEOUT = "timeout"
 
 
+class WriteFault(Enum):
+    """What goes wrong with an order write, in the order it would strike the write."""
+
+    NONE = "none"
+    UNAVAILABLE = "unavailable"
+    REFUSED = "refused"
+    ANSWER_LOST = "answer_lost"
+
+
+_WRITE_COUNTDOWNS = (
+    ("fail_before_commit_next", WriteFault.UNAVAILABLE),
+    ("reject_next", WriteFault.REFUSED),
+    ("lose_answer_next", WriteFault.ANSWER_LOST),
+)
+
+
 def _breakages(spec: RecordSpec) -> list[tuple[str, FieldSpec]]:
     """Every way to break an item of ``spec``; its key and ``updated_at`` stay intact so a
     client can still name the item it rejects and keep paging."""
@@ -37,7 +53,8 @@ class FaultInjector:
     """Decides, request by request, which fault (if any) to inject.
 
     The dice are seeded, so a run with the same seed and the same requests sees the same
-    faults; ``fail_next`` counts down before the dice are asked.
+    faults; ``fail_next`` counts down before the dice are asked. Order writes roll no dice:
+    their faults only count down, so a write never moves the dice the reads see.
     """
 
     def __init__(self, settings: FaultSettings, seed: int) -> None:
@@ -62,6 +79,16 @@ class FaultInjector:
         if roll < settings.error_rate + settings.timeout_rate:
             return Fault.TIMEOUT
         return Fault.NONE
+
+    def next_write(self) -> WriteFault:
+        """The fault for an order write about to commit; each write takes at most one, from
+        ``fail_before_commit_next``, then ``reject_next``, then ``lose_answer_next``."""
+        for name, fault in _WRITE_COUNTDOWNS:
+            left: int = getattr(self._settings, name)
+            if left > 0:
+                self._settings = replace(self._settings, **{name: left - 1})
+                return fault
+        return WriteFault.NONE
 
     def malform(self, spec: RecordSpec, items: Sequence[Record]) -> tuple[list[Record], int]:
         """``items`` with a ``malformed_rate`` share replaced by broken copies, and how many."""

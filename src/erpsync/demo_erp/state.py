@@ -11,6 +11,7 @@ from starlette.requests import Request
 from erpsync.demo_erp.config import DemoErpConfig
 from erpsync.demo_erp.faults import FaultInjector
 from erpsync.demo_erp.latency import LatencyModel
+from erpsync.demo_erp.order_desk import OrderDesk
 from erpsync.demo_erp.session import ErpSession
 from erpsync.demo_erp.stats import ErpStats
 from erpsync.demo_erp.store import Dataset
@@ -26,6 +27,7 @@ class DemoErpState:
     latency: LatencyModel
     session: ErpSession
     stats: ErpStats
+    orders: OrderDesk
     edits_rng: random.Random
     sleep: Sleep
 

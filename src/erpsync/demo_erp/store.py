@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,6 +51,10 @@ class TypeTable:
 
     def get(self, key: str) -> Record | None:
         return self._records.get(key)
+
+    def records(self) -> Iterator[Record]:
+        """Every record, in no particular order (cheaper than paging when order is moot)."""
+        return iter(self._records.values())
 
     def latest(self) -> datetime | None:
         return self._order[-1][0] if self._order else None

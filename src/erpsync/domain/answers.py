@@ -36,6 +36,15 @@ class AllRequested:
 
 
 @dataclass(frozen=True)
+class OrdersAccepted:
+    """The submissions the orchestrator now has in line (those still pending), and how many
+    orders wait in all."""
+
+    waiting: tuple[str, ...]
+    queue_length: int
+
+
+@dataclass(frozen=True)
 class FormState:
     """The order-form sessions after a command: how many are open, and whether syncs wait."""
 

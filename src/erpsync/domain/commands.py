@@ -16,6 +16,7 @@ from erpsync.domain.answers import (
     FormClosed,
     FormOpened,
     FormPinged,
+    OrdersAccepted,
     ScheduleChanged,
     SyncRequested,
 )
@@ -80,3 +81,11 @@ class ChangeSchedule(Command[ScheduleChanged]):
     """Put a new schedule entry in force at once, and keep it."""
 
     entry: TypeSchedule
+
+
+@dataclass(frozen=True)
+class SendOrders(Command[OrdersAccepted]):
+    """Send these recorded submissions to the ERP (the outbox already holds them: this only
+    tells the orchestrator, which would also find them at its next look)."""
+
+    submission_ids: tuple[str, ...]

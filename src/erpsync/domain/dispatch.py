@@ -4,13 +4,16 @@ One operation at a time talks to the ERP (SPEC §2.1). The orchestrator's loop h
 and applies these decisions; it decides nothing itself:
 
 * :func:`next_start` — with nothing running, the Smart Customer Sync an order form asked for
-  goes first; then the queued syncs in run order (priority, then arrival), skipping those the
-  pause gate holds back — unless they are *overdue*: held back by open forms for longer than
-  their starvation budget (SPEC §2.11), they run in the gaps between interactive work.
+  goes first; then the orders waiting to be sent, first come first served (SPEC §2.12: they
+  are interactive work, open forms do not hold them); then the queued syncs in run order
+  (priority, then arrival), skipping those the pause gate holds back — unless they are
+  *overdue*: held back by open forms for longer than their starvation budget (SPEC §2.11),
+  they run in the gaps between interactive work.
 * :func:`yield_reason` — a running sync gives way at its next page boundary when the service
   shuts down, when an order form opens (unless it is ``customers``, the one type a form lets
-  through, or an overdue sync), or when a Smart Customer Sync is waiting. The smart sync itself
-  never gives way but to a shutdown.
+  through, or an overdue sync), or when a Smart Customer Sync or an order is waiting. The
+  smart sync itself never gives way but to a shutdown; sending an order is one ERP call and
+  is never cut.
 * :func:`wait_reason` — why a queued request has not started: the pause gate, or the operation
   running ahead of it.
 """
@@ -31,11 +34,12 @@ class OperationKind(StrEnum):
 
     SYNC = "sync"
     SMART_SYNC = "smart_sync"
+    SUBMISSION = "submission"
 
 
 @dataclass(frozen=True)
-class Operation:
-    """One piece of work with the ERP.
+class SyncOperation:
+    """A sync with the ERP.
 
     Attributes:
         kind: A queued sync, or the Smart Customer Sync of an order form.
@@ -54,7 +58,7 @@ class Operation:
     overdue: bool = False
 
     @classmethod
-    def sync(cls, request: SyncRequest, *, overdue: bool = False) -> Operation:
+    def sync(cls, request: SyncRequest, *, overdue: bool = False) -> SyncOperation:
         return cls(
             OperationKind.SYNC,
             request.type,
@@ -69,12 +73,26 @@ class Operation:
         return self.kind == OperationKind.SMART_SYNC
 
 
+@dataclass(frozen=True)
+class SubmitOperation:
+    """Sending one order to the ERP (see :mod:`erpsync.domain.submissions`)."""
+
+    submission_id: str
+    kind: OperationKind = OperationKind.SUBMISSION
+    smart: bool = False
+
+
+#: One piece of work with the ERP.
+Operation = SyncOperation | SubmitOperation
+
+
 class YieldReason(StrEnum):
     """Why a running sync stops at its next page boundary."""
 
     SHUTDOWN = "shutdown"
     FORMS_OPEN = "forms_open"
     SMART_SYNC = "smart_sync"
+    SUBMISSION = "submission"
 
 
 class WaitReason(StrEnum):
@@ -82,12 +100,14 @@ class WaitReason(StrEnum):
 
     FORMS_OPEN = "forms_open"
     BEHIND_RUNNING = "behind_running"
+    BEHIND_ORDERS = "behind_orders"
     STARTING = "starting"
 
 
 @dataclass(frozen=True)
 class Wait:
-    """Why a queued request waits; ``behind`` is the running type for ``BEHIND_RUNNING``."""
+    """Why a queued request waits; ``behind`` is the running type for ``BEHIND_RUNNING``;
+    ``BEHIND_ORDERS`` while an order is being sent."""
 
     reason: WaitReason
     behind: SyncType | None = None
@@ -101,6 +121,8 @@ class Situation:
         now: The moment decided at.
         forms_open: At least one order form is open somewhere.
         smart_waiting: An order form asked for a Smart Customer Sync that has not started.
+        submission_ready: The oldest order waiting to be sent now (not waiting out a retry
+            delay), by its submission's id.
         running: The operation with the ERP now, if any.
         shutting_down: The service is stopping: nothing starts, a running sync stops.
         preemption: Whether a running sync gives way at all (off only to measure a plain
@@ -112,6 +134,7 @@ class Situation:
     now: datetime
     forms_open: bool = False
     smart_waiting: bool = False
+    submission_ready: str | None = None
     running: Operation | None = None
     shutting_down: bool = False
     preemption: bool = True
@@ -144,19 +167,21 @@ def next_start(queue: Sequence[SyncRequest], situation: Situation) -> Operation 
     if situation.running is not None or situation.shutting_down:
         return None
     if situation.smart_waiting:
-        return Operation(
+        return SyncOperation(
             OperationKind.SMART_SYNC, SyncType.CUSTOMERS, situation.smart_mode, Trigger.SMART
         )
+    if situation.submission_ready is not None:
+        return SubmitOperation(situation.submission_ready)
     for request in queue:
         if may_start(request.type, forms_open=situation.forms_open):
-            return Operation.sync(request)
+            return SyncOperation.sync(request)
         if overdue(request, situation):
-            return Operation.sync(request, overdue=True)
+            return SyncOperation.sync(request, overdue=True)
     return None
 
 
-def yield_reason(running: Operation, situation: Situation) -> YieldReason | None:
-    """Why ``running`` must stop at its next page boundary, or ``None`` if it goes on."""
+def yield_reason(running: SyncOperation, situation: Situation) -> YieldReason | None:
+    """Why the running sync must stop at its next page boundary, or ``None`` if it goes on."""
     if situation.shutting_down:
         return YieldReason.SHUTDOWN
     if running.smart or not situation.preemption:
@@ -165,6 +190,8 @@ def yield_reason(running: Operation, situation: Situation) -> YieldReason | None
         return YieldReason.FORMS_OPEN
     if situation.smart_waiting:
         return YieldReason.SMART_SYNC
+    if situation.submission_ready is not None:
+        return YieldReason.SUBMISSION
     return None
 
 
@@ -173,6 +200,9 @@ def wait_reason(request: SyncRequest, situation: Situation) -> Wait:
     held = not may_start(request.type, forms_open=situation.forms_open)
     if held and not overdue(request, situation):
         return Wait(WaitReason.FORMS_OPEN)
-    if situation.running is not None:
-        return Wait(WaitReason.BEHIND_RUNNING, situation.running.type)
+    running = situation.running
+    if isinstance(running, SubmitOperation):
+        return Wait(WaitReason.BEHIND_ORDERS)
+    if running is not None:
+        return Wait(WaitReason.BEHIND_RUNNING, running.type)
     return Wait(WaitReason.STARTING)

@@ -50,6 +50,24 @@ class RunningView:
 
 
 @dataclass(frozen=True)
+class OrderView:
+    """An order waiting to be sent to the ERP, or being sent (``sending_since``).
+
+    ``owner`` is the agent's user id: the status shows other agents' orders as counts only.
+    """
+
+    submission_id: str
+    draft_id: str
+    owner: int
+    customer_code: str
+    queued_at: datetime
+    attempts: int
+    sending_since: datetime | None = None
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """The orchestrator at one moment.
 
@@ -60,13 +78,15 @@ class Snapshot:
         last_fired: The grid tick each type last fired for.
         last_full: When each type last completed a full sync.
         queue: The queued requests in run order.
-        running: The operation with the ERP now.
+        running: The sync with the ERP now (an order being sent is in ``orders``).
         sessions: Open order forms.
         safety_deadline: When the safety timeout fires unless a form shows activity.
         safety_timeout_s: The safety timeout.
         page_deadline_s: A running sync with no page for this long hangs.
         smart_waiting: A form asked for a Smart Customer Sync that has not started yet.
         last_smart: How the latest Smart Customer Sync ended.
+        orders: The orders waiting to be sent, in the order they go, the one being sent
+            first.
     """
 
     anchor: datetime
@@ -82,6 +102,7 @@ class Snapshot:
     page_deadline_s: float
     smart_waiting: bool
     last_smart: SmartSyncResult | None
+    orders: tuple[OrderView, ...] = ()
 
     @property
     def paused(self) -> bool:

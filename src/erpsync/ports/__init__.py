@@ -1,7 +1,7 @@
 """Every boundary of erpsync as a Protocol; each docstring is the contract an adapter keeps.
 
-The ports are grouped by side (:mod:`.sync`, :mod:`.agents`, :mod:`.cluster`) and all
-importable from here."""
+The ports are grouped by side (:mod:`.sync`, :mod:`.agents`, :mod:`.orders`,
+:mod:`.cluster`) and all importable from here."""
 
 from erpsync.ports.agents import DraftStore, LoginFailures, MirrorSearch, UserStore
 from erpsync.ports.clock import Clock
@@ -15,6 +15,7 @@ from erpsync.ports.cluster import (
     ProcessProbe,
     StoredCommand,
 )
+from erpsync.ports.orders import ErpWriter, SubmissionStore
 from erpsync.ports.sync import (
     ErpSource,
     HashLookup,
@@ -35,6 +36,7 @@ __all__ = [
     "Document",
     "DraftStore",
     "ErpSource",
+    "ErpWriter",
     "Fence",
     "HashLookup",
     "Lease",
@@ -51,6 +53,7 @@ __all__ = [
     "ScheduleStore",
     "SourcePage",
     "StoredCommand",
+    "SubmissionStore",
     "SyncEngine",
     "SyncJob",
     "UserStore",

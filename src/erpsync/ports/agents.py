@@ -93,14 +93,21 @@ class DraftStore(Protocol):
     def owned_by(self, owner_id: int) -> list[Draft]:
         """The owner's drafts, the most recently changed first."""
 
-    def count(self, owner_id: int) -> int: ...
+    def count(self, owner_id: int) -> int:
+        """The owner's drafts that are not ERP orders yet (placed ones are "Inviati")."""
 
     def update(self, draft: Draft) -> Draft:
         """Replace the customer, notes and lines of ``draft`` (matched by id and owner);
-        ``created_at`` stays. Raises ``RecordNotFoundError`` as :meth:`get` does."""
+        ``created_at`` stays.
+
+        Raises:
+            RecordNotFoundError: as :meth:`get` does.
+            DraftLockedError: the draft is being sent to the ERP, or is an ERP order.
+        """
 
     def delete(self, owner_id: int, draft_id: str) -> None:
-        """Raises ``RecordNotFoundError`` as :meth:`get` does."""
+        """Raises ``RecordNotFoundError`` as :meth:`get` does, ``DraftLockedError`` as
+        :meth:`update` does."""
 
 
 class MirrorSearch(Protocol):

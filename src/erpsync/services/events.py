@@ -43,6 +43,13 @@ class EventAction(StrEnum):
     SMART_SYNC_TIMED_OUT = "smart_sync_timed_out"
     SMART_SYNC_COMPLETED = "smart_sync_completed"
     SCHEDULE_CHANGED = "schedule_changed"
+    #: An order to send to the ERP is recorded (or found again at start) and waits its turn.
+    SUBMISSION_QUEUED = "submission_queued"
+    SUBMISSION_STARTED = "submission_started"
+    ORDER_PLACED = "order_placed"
+    ORDER_REJECTED = "order_rejected"
+    #: An attempt got no answer to go by: the same key goes again after a delay.
+    SUBMISSION_RETRIED = "submission_retried"
     ROLE_ACQUIRED = "role_acquired"
     ROLE_RELEASED = "role_released"
     #: For live pages only: they missed events and should reload the whole status.
@@ -70,6 +77,7 @@ _WARNINGS = frozenset(
         EventAction.SAFETY_TIMEOUT,
         EventAction.SYNC_WATCHDOG,
         EventAction.SMART_SYNC_TIMED_OUT,
+        EventAction.SUBMISSION_RETRIED,
     }
 )
 _QUIET = frozenset({EventAction.SYNC_PROGRESS, EventAction.RESYNC})

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVar, cast
 
 from erpsync.domain.answers import (
@@ -22,7 +22,6 @@ from erpsync.domain.answers import (
     FormPinged,
     RequestOutcome,
     ScheduleChanged,
-    SmartSyncResult,
     SyncRequested,
 )
 from erpsync.domain.commands import (
@@ -33,9 +32,18 @@ from erpsync.domain.commands import (
     PingForm,
     RequestAll,
     RequestSync,
+    SendOrders,
 )
-from erpsync.domain.dispatch import Operation, Situation, next_start, wait_reason, yield_reason
-from erpsync.domain.queue import EnqueueOutcome, SyncQueue
+from erpsync.domain.dispatch import (
+    Operation,
+    Situation,
+    SubmitOperation,
+    SyncOperation,
+    next_start,
+    wait_reason,
+    yield_reason,
+)
+from erpsync.domain.queue import SyncQueue
 from erpsync.domain.runs import RunStatus, SyncRun
 from erpsync.domain.schedule import validate_entry
 from erpsync.domain.snapshot import QueuedView, Snapshot
@@ -47,8 +55,9 @@ from erpsync.services.events import EventAction, EventBus
 from erpsync.services.orchestrator_config import OrchestratorConfig
 from erpsync.services.orchestrator_state import Running, RunWatch
 from erpsync.services.order_forms import OrderForms
+from erpsync.services.order_lane import OrderLane, Sending
+from erpsync.services.sync_requests import SyncRequests
 from erpsync.services.timetable import Timetable
-from erpsync.services.watchdog import within
 
 A = TypeVar("A")
 log = logging.getLogger(__name__)
@@ -65,10 +74,12 @@ class Orchestrator:
         *,
         anchor: datetime | None = None,
         last_fired: Mapping[SyncType, datetime] | None = None,
+        orders: OrderLane | None = None,
     ) -> None:
         """``anchor`` is when the deployment started (now by default): the schedule's grids
         hang on it. ``last_fired`` carries over, from a previous holder of the orchestrator
-        role, the ticks already fired, so a new holder does not repeat them."""
+        role, the ticks already fired, so a new holder does not repeat them. ``orders`` sends
+        the orders agents submit (without it, ``SendOrders`` is refused)."""
         self._engine = engine
         self._schedules = schedules
         self._clock = clock
@@ -81,12 +92,18 @@ class Orchestrator:
             enabled=config.scheduler,
         )
         self._queue = SyncQueue()
+        self._requests = SyncRequests(self._queue, self._timetable, events, clock)
         self._forms = OrderForms(config, clock, events)
-        self._running: Running | None = None
+        self._running: Running | Sending | None = None
+        self._orders = orders
         self._loop = DeadlineLoop(
             clock,
             self._dispatch,
-            lambda: (self._forms.next_deadline(), self._timetable.wake_at()),
+            lambda: (
+                self._forms.next_deadline(),
+                self._timetable.wake_at(),
+                None if orders is None else orders.wake_at(clock.now()),
+            ),
             name="erpsync-orchestrator",
         )
         self._stopping = False
@@ -101,6 +118,8 @@ class Orchestrator:
         self._emit(EventAction.ORCHESTRATOR_STARTED, anchor=self._timetable.anchor)
         for run in await self._engine.recover():  # continue what a stopped process left
             self._accept(run.type, run.mode, Trigger.RESUME, self._clock.now())
+        if self._orders is not None:  # and the orders it had not finished sending
+            await self._orders.load()
         self._loop.start()
 
     async def stop(self, grace_s: float = 10.0) -> None:
@@ -163,6 +182,10 @@ class Orchestrator:
                 answer = FormClosed(closed, self._forms.state())
             case ChangeSchedule(entry=entry):
                 answer = await self._change_schedule(entry)
+            case SendOrders(submission_ids=ids) if self._orders is not None:
+                answer = await self._orders.accept(ids)
+                self._loop.wake()
+                self._dispatch()
             case _:
                 raise InvalidCommandError(f"unknown command {command.__class__.__name__}")
         return cast(A, answer)
@@ -184,15 +207,18 @@ class Orchestrator:
                 )
                 for r in self._queue.entries()
             ),
-            running=None
-            if running is None
-            else running.view(yield_reason(running.operation, situation)),
+            running=running.view(yield_reason(running.operation, situation))
+            if isinstance(running, Running)
+            else None,
             sessions=self._forms.count,
             safety_deadline=self._forms.safety_deadline(),
             safety_timeout_s=int(self._config.safety_timeout.total_seconds()),
             page_deadline_s=self._config.page_deadline.total_seconds(),
             smart_waiting=situation.smart_waiting,
             last_smart=self._forms.smart.last,
+            orders=()
+            if self._orders is None
+            else self._orders.views(running if isinstance(running, Sending) else None),
         )
 
     def _request(self, type: SyncType, mode: SyncMode, trigger: Trigger) -> SyncRequested:
@@ -204,7 +230,7 @@ class Orchestrator:
         if (
             answer.outcome == RequestOutcome.QUEUED
             and type not in self._queue
-            and running is not None
+            and isinstance(running, Running)
             and not running.operation.smart
             and running.operation.type == type
         ):
@@ -214,27 +240,15 @@ class Orchestrator:
     def _accept(
         self, type: SyncType, mode: SyncMode, trigger: Trigger, now: datetime
     ) -> SyncRequested:
-        """Queue a request, or merge it into the running sync or the queued request."""
-        self._emit(EventAction.SYNC_REQUESTED, type=type, mode=mode, trigger=trigger)
         running = self._running
-        if running is not None and running.stopping is None:
-            op = running.operation
-            if not op.smart and op.type == type and op.mode.stronger(mode) == op.mode:
-                self._emit(EventAction.SYNC_MERGED, type=type, into="running", trigger=trigger)
-                return SyncRequested(type, RequestOutcome.MERGED, op.mode, 0)
-        enqueued = self._queue.request(type, mode, self._timetable.priority(type), trigger, now)
-        merged = enqueued.outcome == EnqueueOutcome.MERGED
-        wait = wait_reason(enqueued.request, self._situation())
-        self._emit(
-            EventAction.SYNC_MERGED if merged else EventAction.SYNC_QUEUED,
-            type=type,
-            mode=enqueued.request.mode,
-            position=enqueued.position,
-            reason=wait.reason,
-            behind=wait.behind,
+        return self._requests.accept(
+            type,
+            mode,
+            trigger,
+            now,
+            running=running if isinstance(running, Running) else None,
+            situation=self._situation,
         )
-        outcome = RequestOutcome.MERGED if merged else RequestOutcome.QUEUED
-        return SyncRequested(type, outcome, enqueued.request.mode, enqueued.position)
 
     async def _open_form(self, command: OpenForm) -> FormOpened:
         """Open (or re-register) an order-form session and bring customers up to date.
@@ -244,34 +258,15 @@ class Orchestrator:
         :mod:`smart_sync`), or, when that has not ended within ``smart_answer_within``, an
         answer saying so while the sync goes on in the background.
         """
-        session_id = command.session_id
         running = self._running
-        self._forms.open(
-            session_id,
-            owner=command.owner,
-            instance=command.instance,
-            running=None if running is None else running.operation.type,
+        future, asked_at = self._forms.open(
+            command,
+            running=running.operation if isinstance(running, Running) else None,
             waiting=len(self._queue),
         )
         self._loop.wake()  # the loop must learn the new lease and safety deadlines
-        asked_at = self._clock.now()
-        future, new = self._forms.smart.ask(asked_at)
-        if new:
-            follow_up = running is not None and running.operation.smart
-            self._emit(EventAction.SMART_SYNC_REQUESTED, session=session_id, follow_up=follow_up)
-            self._dispatch()
-        else:
-            self._emit(EventAction.SMART_SYNC_JOINED, session=session_id)
-        limit = self._config.smart_answer_within
-        result = await within(self._clock, limit, asyncio.shield(future))
-        if result is None:
-            now = self._clock.now()
-            result = SmartSyncResult.timed_out(asked_at, now, self._config.smart_sync_mode)
-            self._emit(
-                EventAction.SMART_SYNC_TIMED_OUT,
-                session=session_id,
-                waited_s=round(result.duration_s, 3),
-            )
+        self._dispatch()
+        result = await self._forms.smart_result(command.session_id, future, asked_at)
         return FormOpened(result, self._forms.state())
 
     async def _change_schedule(self, entry: TypeSchedule) -> ScheduleChanged:
@@ -302,11 +297,13 @@ class Orchestrator:
     def _situation(self) -> Situation:
         running = self._running
         budget = self._config.starvation_budget
+        now = self._clock.now()
         return Situation(
-            now=self._clock.now(),
+            now=now,
             budgets={t: e.interval * budget for t, e in self._timetable.entries().items()},
             forms_open=self._forms.open_anywhere,
             smart_waiting=self._forms.smart.waiting,
+            submission_ready=None if self._orders is None else self._orders.ready(now),
             running=None if running is None else running.operation,
             shutting_down=self._stopping,
             preemption=self._config.preemption,
@@ -324,9 +321,24 @@ class Orchestrator:
         if not self._stopping:
             for due in self._timetable.due(now):
                 self._accept(due.type, due.mode, Trigger.SCHEDULE, now)
+            if self._orders is not None and self._orders.poll(now, found=self._loop.wake):
+                self._loop.wake()  # the next look is due later now
         operation = self._next()
         if operation is None:
             return
+        current: Running | Sending
+        if isinstance(operation, SubmitOperation):
+            current = Sending(operation, now)
+            work = self._execute_submission(current)
+        else:
+            self._take(operation, now)
+            current = Running(operation, now)
+            work = self._execute(current)
+        self._running = current
+        current.task = asyncio.create_task(work, name=f"erp-{operation.kind}")
+
+    def _take(self, operation: SyncOperation, now: datetime) -> None:
+        """A sync starts: out of the queue (or the smart sync's slot)."""
         if operation.smart:
             self._forms.smart.start()
         else:
@@ -338,18 +350,18 @@ class Orchestrator:
                 held_s=int((now - operation.requested_at).total_seconds()),
                 sessions=self._forms.count,
             )
-        running = Running(operation, now)
-        self._running = running
-        running.task = asyncio.create_task(self._execute(running), name=f"sync-{operation.type}")
 
     # -- running ----------------------------------------------------------------------------
 
-    def _time_limit(self, type: SyncType) -> timedelta:
-        return self._config.max_run_time_by_type.get(type, self._config.max_run_time)
+    async def _execute_submission(self, sending: Sending) -> None:
+        assert self._orders is not None
+        await self._orders.send(sending.operation.submission_id, self._config.page_deadline)
+        self._running = None
+        self._dispatch()
 
     async def _execute(self, running: Running) -> None:
         op = running.operation
-        limit = self._time_limit(op.type)
+        limit = self._config.time_limit(op.type)
         watch = RunWatch(running, self._events, self._clock, limit)
         try:
             run = await self._engine.run(
@@ -361,12 +373,14 @@ class Orchestrator:
         except Exception as exc:  # the engine records its own failures: its store failed
             log.exception("action=sync_crashed type=%s", op.type.value)
             run = running.lost(self._clock.now(), exc)
+        if op.type == SyncType.ORDERS and run.status == RunStatus.COMPLETED and self._orders:
+            await self._orders.link_mirrored()  # orders placed though their answer was lost
         self._running = None
         watch.ended(run)
         self._finish(op, run, self._clock.now())
         self._dispatch()
 
-    def _finish(self, op: Operation, run: SyncRun, now: datetime) -> None:
+    def _finish(self, op: SyncOperation, run: SyncRun, now: datetime) -> None:
         """What a run's end changes: the last full sync, a preempted sync back in the queue
         (to continue from its checkpoint), the forms waiting for a smart sync."""
         if run.status == RunStatus.COMPLETED and run.mode == SyncMode.FULL:
@@ -377,16 +391,7 @@ class Orchestrator:
             wanted = op.requested_at or now
             self._queue.request(op.type, run.mode, priority, Trigger.RESUME, wanted)
         if op.smart:
-            result = self._forms.smart.finish(run, now)
-            self._emit(
-                EventAction.SMART_SYNC_COMPLETED,
-                status=result.status,
-                fetched=result.fetched,
-                inserted=result.inserted,
-                updated=result.updated,
-                duration_s=round(result.duration_s, 3),
-                sync_s=round(result.sync_s, 3),
-            )
+            self._forms.smart_finished(run)
 
     # -- small helpers ----------------------------------------------------------------------
 

@@ -31,3 +31,7 @@ class OrchestratorConfig:
     preemption: bool = True
     #: The Smart Customer Sync's mode; ``FULL`` only for that same baseline.
     smart_sync_mode: SyncMode = SyncMode.INCREMENTAL
+
+    def time_limit(self, type: SyncType) -> timedelta:
+        """The watchdog's limit on one run of ``type``."""
+        return self.max_run_time_by_type.get(type, self.max_run_time)

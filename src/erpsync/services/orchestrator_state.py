@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from erpsync.domain.dispatch import Operation, YieldReason
+from erpsync.domain.dispatch import SyncOperation, YieldReason
 from erpsync.domain.runs import RunStatus, SyncRun
 from erpsync.domain.snapshot import RunningView
 from erpsync.errors import ErrorKind, error_kind
@@ -19,7 +19,7 @@ class Running:
     """The one operation in progress; ``run`` once its row exists; ``stopping`` once it was
     asked to give way."""
 
-    operation: Operation
+    operation: SyncOperation
     started_at: datetime
     task: asyncio.Task[None] | None = None
     run: SyncRun | None = None

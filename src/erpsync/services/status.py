@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, time
 
 from erpsync.domain.health import OverallHealth, TypeHealth, overall_health
 from erpsync.domain.runs import SyncRun
 from erpsync.domain.snapshot import Snapshot
 from erpsync.domain.status import TypeStatus, outcome, progress, type_status
 from erpsync.domain.types import SyncType
-from erpsync.ports import Clock, RunStore
+from erpsync.ports import Clock, RunStore, SubmissionStore
 from erpsync.services.cluster import ClusterNode, RoleView
 
 #: Runs per type the status looks at (health needs them back to the last success).
@@ -42,6 +42,8 @@ class StatusReport:
     progress: float | None
     health: OverallHealth
     role: RoleView
+    #: Orders placed and refused by the ERP since midnight (UTC).
+    orders_today: Mapping[str, int] = field(default_factory=dict)
 
 
 def build_report(
@@ -49,6 +51,7 @@ def build_report(
     history: Mapping[SyncType, Sequence[SyncRun]],
     now: datetime,
     role: RoleView,
+    orders_today: Mapping[str, int] | None = None,
 ) -> StatusReport:
     """The status from a snapshot and each type's recent runs, newest first."""
     health = overall_health(
@@ -79,22 +82,35 @@ def build_report(
         progress=None if running is None else progress(snapshot, history[running.type]),
         health=health,
         role=role,
+        orders_today=dict(orders_today or {}),
     )
 
 
 class StatusService:
     """What ``/api/sync/status``, ``/schedule`` and ``/runs`` read, on any replica."""
 
-    def __init__(self, node: ClusterNode, runs: RunStore, clock: Clock) -> None:
+    def __init__(
+        self,
+        node: ClusterNode,
+        runs: RunStore,
+        clock: Clock,
+        *,
+        outbox: SubmissionStore | None = None,
+    ) -> None:
         self._node = node
         self._runs = runs
         self._clock = clock
+        self._outbox = outbox
 
     async def report(self) -> StatusReport:
         snapshot = await self._node.control.snapshot()
         history = await asyncio.to_thread(self._history)
         now = self._clock.now()
-        return build_report(snapshot, history, now, self._node.role(now))
+        today = None
+        if self._outbox is not None:
+            midnight = datetime.combine(now.date(), time(), now.tzinfo)
+            today = await asyncio.to_thread(self._outbox.decided_since, midnight)
+        return build_report(snapshot, history, now, self._node.role(now), today)
 
     async def snapshot(self) -> Snapshot:
         return await self._node.control.snapshot()

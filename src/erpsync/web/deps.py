@@ -14,6 +14,7 @@ from erpsync.services.control import Control
 from erpsync.services.drafts import DraftService
 from erpsync.services.order_data import OrderFormData
 from erpsync.services.status import StatusService
+from erpsync.services.submissions import SubmissionService
 
 
 def get_services(request: Request) -> Services:
@@ -42,6 +43,10 @@ def get_order_data(request: Request) -> OrderFormData:
     return get_services(request).order_data
 
 
+def get_submissions(request: Request) -> SubmissionService:
+    return get_services(request).submissions
+
+
 def current_user(request: Request) -> User:
     """The signed-in user the auth gate found; 401 if there is none."""
     user: User | None = getattr(request.state, "user", None)
@@ -62,5 +67,6 @@ StatusDep = Annotated[StatusService, Depends(get_status)]
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 DraftsDep = Annotated[DraftService, Depends(get_drafts)]
 OrderDataDep = Annotated[OrderFormData, Depends(get_order_data)]
+SubmissionsDep = Annotated[SubmissionService, Depends(get_submissions)]
 CurrentUser = Annotated[User, Depends(current_user)]
 AdminUser = Annotated[User, Depends(admin_user)]

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from erpsync.domain.drafts import Draft, Totals
+from erpsync.domain.submissions import Submission
 
 
 def _money(value: Decimal) -> str:
@@ -25,6 +26,10 @@ def _day(value: date | None) -> str | None:
 
 def _at(value: datetime) -> str:
     return value.isoformat()
+
+
+def _at_or_none(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def customer_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +77,29 @@ def totals_json(totals: Totals) -> dict[str, Any]:
     }
 
 
-def draft_json(draft: Draft) -> dict[str, Any]:
+def submission_json(submission: Submission) -> dict[str, Any]:
+    """A draft's way to the ERP: ``queued``, ``sending``, ``placed`` (with the ERP's number
+    and its state now) or ``rejected`` (with the ERP's reasons)."""
+    return {
+        "id": submission.id,
+        "state": submission.state.value,
+        "queuedAt": _at(submission.created_at),
+        "attempts": submission.attempts,
+        "nextAttemptAt": _at_or_none(submission.next_attempt_at),
+        "lastError": submission.last_error,
+        "erpNumber": submission.erp_number,
+        "erpState": submission.erp_state,
+        "decidedAt": _at_or_none(submission.decided_at),
+        "orderDate": submission.request.order_date.isoformat(),
+        "reasons": [
+            {"message": r.message, "code": r.code or None, "field": r.field, "line": r.line}
+            for r in submission.reasons
+        ],
+    }
+
+
+def draft_json(draft: Draft, submission: Submission | None = None) -> dict[str, Any]:
+    """A draft, with its latest submission (``null`` if it was never sent)."""
     return {
         "id": draft.id,
         "customerCode": draft.customer_code,
@@ -94,4 +121,5 @@ def draft_json(draft: Draft) -> dict[str, Any]:
             for n, line in enumerate(draft.lines, start=1)
         ],
         "totals": totals_json(draft.totals),
+        "submission": None if submission is None else submission_json(submission),
     }

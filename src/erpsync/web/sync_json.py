@@ -11,7 +11,7 @@ from erpsync.domain.answers import FormState, SmartSyncResult, SyncRequested
 from erpsync.domain.dispatch import Wait
 from erpsync.domain.health import TypeHealth
 from erpsync.domain.runs import SyncRun
-from erpsync.domain.snapshot import QueuedView, RunningView, Snapshot
+from erpsync.domain.snapshot import OrderView, QueuedView, RunningView, Snapshot
 from erpsync.services.cluster import RoleView
 from erpsync.services.events import Event
 from erpsync.services.status import StatusReport, TypeReport
@@ -156,7 +156,45 @@ def role_json(role: RoleView) -> dict[str, Any]:
     return {"node": role.node, "holdsRole": role.holds_role, "stateAgeS": role.state_age_s}
 
 
-def status_json(report: StatusReport) -> dict[str, Any]:
+def orders_json(report: StatusReport, viewer: int | None, *, admin: bool) -> dict[str, Any]:
+    """The orders waiting for the ERP and sent today. An agent sees other agents' orders as
+    places in the line only; an admin sees whose they are."""
+    today = report.orders_today
+
+    def entry(position: int, order: OrderView) -> dict[str, Any]:
+        shown: dict[str, Any] = {
+            "position": position,
+            "queuedAt": _iso(order.queued_at),
+            "attempts": order.attempts,
+            "sendingSince": _iso(order.sending_since),
+            "nextAttemptAt": _iso(order.next_attempt_at),
+            "lastError": order.last_error,
+            "mine": order.owner == viewer,
+        }
+        if admin or order.owner == viewer:
+            shown |= {
+                "submission": order.submission_id,
+                "draftId": order.draft_id,
+                "customerCode": order.customer_code,
+            }
+        if admin:
+            shown["owner"] = order.owner
+        return shown
+
+    orders = report.snapshot.orders
+    return {
+        "waiting": len(orders),
+        "sending": any(o.sending_since is not None for o in orders),
+        "placedToday": today.get("placed", 0),
+        "rejectedToday": today.get("rejected", 0),
+        "queue": [entry(n, o) for n, o in enumerate(orders, start=1)],
+    }
+
+
+def status_json(
+    report: StatusReport, viewer: int | None = None, *, admin: bool = False
+) -> dict[str, Any]:
+    """The status document for user ``viewer`` (see :func:`orders_json`)."""
     snapshot = report.snapshot
     health = report.health
     return {
@@ -172,6 +210,7 @@ def status_json(report: StatusReport) -> dict[str, Any]:
             "types": {t.value: health_json(h) for t, h in health.types.items()},
         },
         "smartSync": smart_json(snapshot),
+        "orders": orders_json(report, viewer, admin=admin),
         "orchestrator": role_json(report.role),
     }
 
@@ -189,10 +228,19 @@ def forms_json(forms: FormState) -> dict[str, Any]:
     return {"activeSessions": forms.sessions, "syncsPaused": forms.paused}
 
 
+#: What a step tells only the user it belongs to: their form, their order.
+PRIVATE_FIELDS = ("session", "submission", "draft", "customer", "number", "erp_state", "reasons")
+
+
 def event_json(event: Event, viewer: int) -> dict[str, Any]:
     """A coordination step for the live stream of user ``viewer``: another user's order form
-    shows as a count (``sessions``), never by its id; nobody is told who owns a form."""
+    shows as a count (``sessions``), never by its id, another user's order without what it
+    is; nobody is told who owns them. The viewer's own steps say ``mine``."""
     fields = dict(event.fields)
-    if fields.pop("owner", None) != viewer:
-        fields.pop("session", None)
+    owner = fields.pop("owner", None)
+    if owner is not None and owner == viewer:
+        fields["mine"] = True
+    else:
+        for name in PRIVATE_FIELDS:
+            fields.pop(name, None)
     return {"seq": event.seq, "action": event.action.value, "at": event.at.isoformat(), **fields}

@@ -4,7 +4,7 @@ import pytest
 
 from erpsync.demo_erp.config import DemoErpConfig, FaultSettings
 from erpsync.demo_erp.data import generate_dataset
-from erpsync.demo_erp.faults import Fault, FaultInjector
+from erpsync.demo_erp.faults import Fault, FaultInjector, WriteFault
 from erpsync.domain.catalog import SPECS
 from erpsync.domain.records import clean_record
 from erpsync.domain.types import SyncType
@@ -45,6 +45,46 @@ def test_the_dice_are_reproducible() -> None:
         return [injector.next_request() for _ in range(50)]
 
     assert run() == run()
+
+
+def test_write_faults_count_down_one_per_write_in_the_order_they_strike() -> None:
+    settings = FaultSettings(reject_next=2, fail_before_commit_next=1, lose_answer_next=1)
+    injector = FaultInjector(settings, seed=7)
+
+    faults = [injector.next_write() for _ in range(6)]
+
+    assert faults == [
+        WriteFault.UNAVAILABLE,
+        WriteFault.REFUSED,
+        WriteFault.REFUSED,
+        WriteFault.ANSWER_LOST,
+        WriteFault.NONE,
+        WriteFault.NONE,
+    ]
+    assert injector.settings == FaultSettings()
+
+
+def test_writes_leave_the_read_faults_and_their_dice_alone() -> None:
+    settings = FaultSettings(error_rate=0.3, timeout_rate=0.3, fail_next=1, lose_answer_next=5)
+    undisturbed = FaultInjector(settings, seed=3)
+    written_to = FaultInjector(settings, seed=3)
+
+    expected = [undisturbed.next_request() for _ in range(30)]
+    seen = []
+    for _ in range(30):
+        written_to.next_write()
+        seen.append(written_to.next_request())
+
+    assert seen == expected
+
+
+def test_reads_leave_the_write_faults_alone() -> None:
+    injector = FaultInjector(FaultSettings(error_rate=1.0, reject_next=1), seed=7)
+
+    for _ in range(5):
+        injector.next_request()
+
+    assert injector.next_write() is WriteFault.REFUSED
 
 
 @pytest.mark.parametrize("type", list(SyncType))

@@ -8,9 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from erpsync.domain.dispatch import (
-    Operation,
     OperationKind,
     Situation,
+    SubmitOperation,
+    SyncOperation,
     Wait,
     WaitReason,
     YieldReason,
@@ -26,20 +27,23 @@ from erpsync.domain.types import SyncMode, SyncType, Trigger
 T = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 TYPES = st.sampled_from(list(SyncType))
 MODES = st.sampled_from(list(SyncMode))
-OPERATIONS = st.builds(
-    Operation,
-    st.sampled_from(list(OperationKind)),
+SYNCS = st.builds(
+    SyncOperation,
+    st.sampled_from([OperationKind.SYNC, OperationKind.SMART_SYNC]),
     TYPES,
     MODES,
     st.sampled_from(list(Trigger)),
     overdue=st.booleans(),
 )
+SUBMISSION_IDS = st.sampled_from(["s-1", "s-2"])
+OPERATIONS = SYNCS | st.builds(SubmitOperation, SUBMISSION_IDS)
 MINUTES = st.integers(0, 600).map(lambda m: timedelta(minutes=m))
 SITUATIONS = st.builds(
     Situation,
     now=MINUTES.map(lambda m: T + m),
     forms_open=st.booleans(),
     smart_waiting=st.booleans(),
+    submission_ready=st.none() | SUBMISSION_IDS,
     running=st.none() | OPERATIONS,
     shutting_down=st.booleans(),
     preemption=st.booleans(),
@@ -71,8 +75,13 @@ def test_what_starts_next(queue: list[SyncRequest], situation: Situation) -> Non
         assert chosen is None, "one operation at a time, and nothing new while stopping"
         return
     if situation.smart_waiting:
-        assert chosen == Operation(
+        assert chosen == SyncOperation(
             OperationKind.SMART_SYNC, SyncType.CUSTOMERS, situation.smart_mode, Trigger.SMART
+        )
+        return
+    if situation.submission_ready is not None:
+        assert chosen == SubmitOperation(situation.submission_ready), (
+            "an order goes before every sync, open forms or not"
         )
         return
     eligible = [
@@ -84,18 +93,18 @@ def test_what_starts_next(queue: list[SyncRequest], situation: Situation) -> Non
         assert chosen is None
         return
     first = eligible[0]
-    assert chosen == Operation.sync(first, overdue=overdue(first, situation)), (
+    assert chosen == SyncOperation.sync(first, overdue=overdue(first, situation)), (
         "the first eligible request in run order"
     )
     assert all(first.run_order <= r.run_order for r in eligible)
     assert wait_reason(first, situation) == Wait(WaitReason.STARTING)
-    if chosen is not None and chosen.overdue:
+    if isinstance(chosen, SyncOperation) and chosen.overdue:
         assert situation.forms_open, "only open forms hold a sync back"
         assert situation.now - first.requested_at >= situation.budgets[first.type]
 
 
-@given(OPERATIONS, SITUATIONS)
-def test_when_a_running_sync_gives_way(running: Operation, situation: Situation) -> None:
+@given(SYNCS, SITUATIONS)
+def test_when_a_running_sync_gives_way(running: SyncOperation, situation: Situation) -> None:
     reason = yield_reason(running, situation)
     if situation.shutting_down:
         assert reason == YieldReason.SHUTDOWN
@@ -105,6 +114,8 @@ def test_when_a_running_sync_gives_way(running: Operation, situation: Situation)
         assert reason == YieldReason.FORMS_OPEN
     elif situation.smart_waiting:
         assert reason == YieldReason.SMART_SYNC
+    elif situation.submission_ready is not None:
+        assert reason == YieldReason.SUBMISSION, "overdue or not, a sync gives way to an order"
     else:
         assert reason is None
 
@@ -116,6 +127,8 @@ def test_why_a_queued_request_waits(queue: list[SyncRequest], situation: Situati
         held = not may_start(request.type, forms_open=situation.forms_open)
         if held and not overdue(request, situation):
             assert wait == Wait(WaitReason.FORMS_OPEN)
+        elif isinstance(situation.running, SubmitOperation):
+            assert wait == Wait(WaitReason.BEHIND_ORDERS)
         elif situation.running is not None:
             assert wait == Wait(WaitReason.BEHIND_RUNNING, situation.running.type)
         else:
@@ -124,15 +137,17 @@ def test_why_a_queued_request_waits(queue: list[SyncRequest], situation: Situati
 
 def test_a_queued_request_says_why_it_waits() -> None:
     request = SyncRequest(SyncType.PRICES, SyncMode.INCREMENTAL, 2, Trigger.MANUAL, T, 0)
-    smart = Operation(
+    smart = SyncOperation(
         OperationKind.SMART_SYNC, SyncType.CUSTOMERS, SyncMode.INCREMENTAL, Trigger.SMART
     )
-    orders = Operation(OperationKind.SYNC, SyncType.ORDERS, SyncMode.FULL, Trigger.SCHEDULE)
+    orders = SyncOperation(OperationKind.SYNC, SyncType.ORDERS, SyncMode.FULL, Trigger.SCHEDULE)
     paused = wait_reason(request, Situation(T, forms_open=True, running=smart))
     assert paused == Wait(WaitReason.FORMS_OPEN)
     behind = wait_reason(request, Situation(T, running=orders))
     assert behind == Wait(WaitReason.BEHIND_RUNNING, SyncType.ORDERS)
     assert wait_reason(request, Situation(T)) == Wait(WaitReason.STARTING)
+    sending = wait_reason(request, Situation(T, running=SubmitOperation("s-1")))
+    assert sending == Wait(WaitReason.BEHIND_ORDERS)
 
 
 def test_a_sync_held_back_past_its_budget_runs_between_smart_syncs_and_yields_to_them() -> None:
@@ -142,8 +157,19 @@ def test_a_sync_held_back_past_its_budget_runs_between_smart_syncs_and_yields_to
     assert next_start([prices], early) is None
     due = Situation(T + timedelta(minutes=60), forms_open=True, budgets=budgets)
     started = next_start([prices], due)
-    assert started == Operation.sync(prices, overdue=True)
-    assert started is not None
+    assert started == SyncOperation.sync(prices, overdue=True)
+    assert isinstance(started, SyncOperation)
     assert yield_reason(started, due) is None, "open forms are why it is overdue"
     smart_comes = Situation(due.now, forms_open=True, smart_waiting=True, budgets=budgets)
     assert yield_reason(started, smart_comes) == YieldReason.SMART_SYNC
+
+
+def test_an_order_waiting_goes_after_the_smart_sync_and_before_every_sync() -> None:
+    customers = SyncRequest(SyncType.CUSTOMERS, SyncMode.INCREMENTAL, 1, Trigger.MANUAL, T, 0)
+    both = Situation(T, smart_waiting=True, submission_ready="s-1")
+    assert next_start([customers], both) == SyncOperation(
+        OperationKind.SMART_SYNC, SyncType.CUSTOMERS, SyncMode.INCREMENTAL, Trigger.SMART
+    )
+    forms = Situation(T, forms_open=True, submission_ready="s-1")
+    assert next_start([customers], forms) == SubmitOperation("s-1"), "forms do not hold it"
+    assert next_start([customers], Situation(T)) == SyncOperation.sync(customers)

@@ -27,8 +27,11 @@ from erpsync.services.accounts import Accounts
 from erpsync.services.events import Event, EventBus
 from erpsync.services.orchestrator import Orchestrator
 from erpsync.services.orchestrator_config import OrchestratorConfig
+from erpsync.services.order_lane import OrderLane
+from erpsync.services.order_sender import OrderSender
 from erpsync.services.sync_runner import SyncRunner
 from erpsync.testing import FakeClock, InMemoryMirrorStore, InMemoryRunStore, InMemoryScheduleStore
+from erpsync.testing.orders import FakeErp, InMemorySubmissionStore
 from tests.integration.web_seed import AT
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -87,6 +90,8 @@ class World:
     orchestrator: Orchestrator
     demo: httpx.AsyncClient
     log: list[Event] = field(default_factory=list)
+    outbox: InMemorySubmissionStore = field(default_factory=InMemorySubmissionStore)
+    erp: FakeErp = field(default_factory=FakeErp)
 
     def actions(self, *names: str) -> list[Event]:
         return [e for e in self.events.recent if not names or e.action in names]
@@ -133,8 +138,15 @@ class World:
 
 
 def build_world(
-    demo_app: object, config: OrchestratorConfig, clock: FakeClock, demo: httpx.AsyncClient
+    demo_app: object,
+    config: OrchestratorConfig,
+    clock: FakeClock,
+    demo: httpx.AsyncClient,
+    *,
+    sends_orders: bool = False,
 ) -> World:
+    """The orchestrator over the demo ERP; with ``sends_orders``, it also sends the orders of
+    ``World.outbox`` to ``World.erp``."""
     inner = HttpErpSource(
         "http://demo-erp",
         "demo-token",
@@ -147,8 +159,14 @@ def build_world(
     schedules = InMemoryScheduleStore()
     runner = SyncRunner(source, mirror, runs, clock, specs=PAGED)
     events = EventBus(buffer=10_000, history=100_000)
-    orchestrator = Orchestrator(runner, schedules, clock, events, config)
-    return World(clock, source, runs, mirror, schedules, events, orchestrator, demo)
+    outbox, erp = InMemorySubmissionStore(), FakeErp()
+    lane = OrderLane(OrderSender(outbox, erp, clock, events), clock, events)
+    orchestrator = Orchestrator(
+        runner, schedules, clock, events, config, orders=lane if sends_orders else None
+    )
+    return World(
+        clock, source, runs, mirror, schedules, events, orchestrator, demo, outbox=outbox, erp=erp
+    )
 
 
 @pytest.fixture
@@ -158,7 +176,15 @@ def orchestrator_config() -> OrchestratorConfig:
 
 
 @pytest.fixture
-async def world(orchestrator_config: OrchestratorConfig) -> AsyncIterator[World]:
+def sends_orders() -> bool:
+    """Overridden (``True``) by tests of orders sent to the ERP."""
+    return False
+
+
+@pytest.fixture
+async def world(
+    orchestrator_config: OrchestratorConfig, sends_orders: bool
+) -> AsyncIterator[World]:
     clock = FakeClock(T0)
     demo_app = create_demo_erp_app(
         DemoErpConfig(volumes=VOLUMES, latency=LatencyProfile.INSTANT),
@@ -169,7 +195,7 @@ async def world(orchestrator_config: OrchestratorConfig) -> AsyncIterator[World]
         base_url="http://demo-erp",
         headers={"Authorization": "Bearer demo-token"},
     ) as demo:
-        built = build_world(demo_app, orchestrator_config, clock, demo)
+        built = build_world(demo_app, orchestrator_config, clock, demo, sends_orders=sends_orders)
         yield built
         await built.orchestrator.stop(grace_s=1)
         await built.source.aclose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from erpsync.domain.dispatch import Operation, OperationKind, YieldReason
+from erpsync.domain.dispatch import OperationKind, SyncOperation, YieldReason
 from erpsync.domain.runs import Checkpoint, RunStatus, SyncCounts, SyncRun
 from erpsync.domain.types import SyncMode, SyncType, Trigger
 from erpsync.errors import ErrorKind
@@ -14,7 +14,7 @@ from erpsync.services.orchestrator_state import Running, RunWatch
 from erpsync.testing import FakeClock
 
 T = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
-OP = Operation(OperationKind.SYNC, SyncType.PRODUCTS, SyncMode.INCREMENTAL, Trigger.SCHEDULE)
+OP = SyncOperation(OperationKind.SYNC, SyncType.PRODUCTS, SyncMode.INCREMENTAL, Trigger.SCHEDULE)
 
 
 def a_run(**changes: object) -> SyncRun:

@@ -10,9 +10,11 @@ from sqlalchemy import Engine, and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from erpsync.adapters.db.tables import draft_lines, drafts
+from erpsync.adapters.db.submissions import live_submission, take_draft
+from erpsync.adapters.db.tables import draft_lines, drafts, submissions
 from erpsync.domain.drafts import Draft, DraftLine
-from erpsync.errors import DraftConflictError, RecordNotFoundError
+from erpsync.domain.submissions import SubmissionState
+from erpsync.errors import DraftConflictError, DraftLockedError, RecordNotFoundError
 
 
 def _line_rows(draft: Draft) -> list[dict[str, Any]]:
@@ -40,6 +42,24 @@ def _line(row: Any) -> DraftLine:
         discount=Decimal(row.discount),
         vat_rate=Decimal(row.vat_rate),
     )
+
+
+def _take_unsent(conn: Connection, draft_id: str, owner_id: int) -> None:
+    """Lock the owner's draft for the transaction, refusing while it is sent or placed.
+
+    Raises:
+        RecordNotFoundError: the owner has no such draft.
+        DraftLockedError: a submission that is not rejected holds it.
+    """
+    take_draft(conn, draft_id, owner_id)
+    live = live_submission(conn, draft_id)
+    if live is None:
+        return
+    if live.state == SubmissionState.PLACED:
+        raise DraftLockedError(
+            f"draft {draft_id!r} is ERP order {live.erp_number}: it can no longer change"
+        )
+    raise DraftLockedError(f"draft {draft_id!r} is being sent to the ERP: it cannot change now")
 
 
 class SqlDraftStore:
@@ -84,13 +104,24 @@ class SqlDraftStore:
             return self._load(conn, [drafts.c.owner_id == owner_id])
 
     def count(self, owner_id: int) -> int:
-        query = select(func.count()).select_from(drafts).where(drafts.c.owner_id == owner_id)
+        placed = (
+            select(submissions.c.id)
+            .where(
+                submissions.c.draft_id == drafts.c.id,
+                submissions.c.state == SubmissionState.PLACED.value,
+            )
+            .exists()
+        )
+        query = (
+            select(func.count()).select_from(drafts).where(drafts.c.owner_id == owner_id, ~placed)
+        )
         with self._engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
     def update(self, draft: Draft) -> Draft:
         mine = and_(drafts.c.id == draft.id, drafts.c.owner_id == draft.owner_id)
         with self._engine.begin() as conn:
+            _take_unsent(conn, draft.id, draft.owner_id)
             changed = conn.execute(
                 update(drafts)
                 .where(mine)
@@ -111,6 +142,7 @@ class SqlDraftStore:
     def delete(self, owner_id: int, draft_id: str) -> None:
         mine = and_(drafts.c.id == draft_id, drafts.c.owner_id == owner_id)
         with self._engine.begin() as conn:
+            _take_unsent(conn, draft_id, owner_id)
             conn.execute(
                 delete(draft_lines).where(
                     draft_lines.c.draft_id.in_(select(drafts.c.id).where(mine))

@@ -233,6 +233,7 @@ submissions = Table(
     Column("idempotency_key", String(64), nullable=False, unique=True),
     Column("content", Text, nullable=False),
     Column("content_digest", String(64), nullable=False),
+    Column("draft_version", UtcDateTime, nullable=False),
     Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UtcDateTime, nullable=True),

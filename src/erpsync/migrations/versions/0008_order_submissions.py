@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("idempotency_key", sa.String(length=64), nullable=False),
         sa.Column("content", sa.Text(), nullable=False),
         sa.Column("content_digest", sa.String(length=64), nullable=False),
+        sa.Column("draft_version", erpsync.adapters.db.types.UtcDateTime(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", erpsync.adapters.db.types.UtcDateTime(), nullable=True),

@@ -9,16 +9,19 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field
 
 from erpsync.domain.drafts import MAX_LINES, MAX_NOTES, MAX_QTY
+from erpsync.domain.users import User
 from erpsync.services.drafts import DraftInput, LineInput, SavedDraft
-from erpsync.web.deps import CurrentUser, DraftsDep
+from erpsync.services.submissions import MAX_BATCH, Sent, SubmissionService
+from erpsync.web.deps import ControlDep, CurrentUser, DraftsDep, SubmissionsDep
 from erpsync.web.inputs import CODE_LENGTH, Money, Percent, WholeNumber, text
-from erpsync.web.json_shapes import draft_json
+from erpsync.web.json_shapes import draft_json, submission_json
 from erpsync.web.openapi import errors
 
 router = APIRouter(prefix="/api/drafts", tags=["drafts"])
 
 DRAFT_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
 DraftId = Annotated[str, Path(pattern=DRAFT_ID_PATTERN)]
+DraftIdText = Annotated[str, Field(pattern=DRAFT_ID_PATTERN)]
 
 
 class LineBody(BaseModel):
@@ -50,8 +53,25 @@ class NewDraftBody(DraftBody):
     )
 
 
-def _saved(saved: SavedDraft) -> dict[str, Any]:
-    return {"draft": draft_json(saved.draft), "created": saved.created, "draftCount": saved.count}
+class SendBody(BaseModel):
+    ids: list[DraftIdText] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+def _saved(saved: SavedDraft, submissions: SubmissionService, user: User) -> dict[str, Any]:
+    latest = submissions.latest(user, [saved.draft.id])
+    return {
+        "draft": draft_json(saved.draft, latest.get(saved.draft.id)),
+        "created": saved.created,
+        "draftCount": saved.count,
+    }
+
+
+def _sent_json(sent: Sent) -> dict[str, Any]:
+    return {
+        "draftId": sent.draft_id,
+        "submission": None if sent.submission is None else submission_json(sent.submission),
+        "error": None if sent.error is None else str(sent.error),
+    }
 
 
 @router.post(
@@ -63,33 +83,91 @@ def _saved(saved: SavedDraft) -> dict[str, Any]:
     },
 )
 def create_draft(
-    body: NewDraftBody, user: CurrentUser, drafts: DraftsDep, response: Response
+    body: NewDraftBody,
+    user: CurrentUser,
+    drafts: DraftsDep,
+    submissions: SubmissionsDep,
+    response: Response,
 ) -> dict[str, Any]:
     """Create a draft; 201 when new, 200 with the stored draft when the id already exists."""
     saved = drafts.create(user, body.id, body.as_input())
     if not saved.created:
         response.status_code = 200
-    return _saved(saved)
+    return _saved(saved, submissions, user)
 
 
 @router.get("")
-def list_drafts(user: CurrentUser, drafts: DraftsDep) -> dict[str, Any]:
+def list_drafts(
+    user: CurrentUser, drafts: DraftsDep, submissions: SubmissionsDep
+) -> dict[str, Any]:
+    """All the user's drafts, newest first, each with its latest submission to the ERP;
+    ``count`` is of those not placed yet (the ones the order form calls "bozze")."""
     mine = drafts.owned_by(user)
-    return {"drafts": [draft_json(d) for d in mine], "count": len(mine)}
+    latest = submissions.latest(user, [d.id for d in mine])
+    shown = [draft_json(d, latest.get(d.id)) for d in mine]
+    placed = sum(1 for d in shown if d["submission"] and d["submission"]["state"] == "placed")
+    return {"drafts": shown, "count": len(shown) - placed, "placed": placed}
+
+
+@router.post(
+    "/submit",
+    status_code=202,
+    responses={**errors(404, 409, 503), 202: {"description": "each draft's submission"}},
+)
+async def send_drafts(
+    body: SendBody, user: CurrentUser, submissions: SubmissionsDep, control: ControlDep
+) -> dict[str, Any]:
+    """Send several drafts to the ERP ("Invia tutte"), in the order given. Each answer has
+    the draft's submission, or the reason it was not sent (the ERP refused it as it is).
+    A draft already on its way or placed is answered as it is: never sent twice."""
+    sent = await submissions.send(user, body.ids, control)
+    return {"sent": [_sent_json(s) for s in sent]}
 
 
 @router.get("/{draft_id}", responses=errors(404))
-def read_draft(draft_id: DraftId, user: CurrentUser, drafts: DraftsDep) -> dict[str, Any]:
-    return draft_json(drafts.get(user, draft_id))
-
-
-@router.put("/{draft_id}", responses=errors(404))
-def update_draft(
-    draft_id: DraftId, body: DraftBody, user: CurrentUser, drafts: DraftsDep
+def read_draft(
+    draft_id: DraftId, user: CurrentUser, drafts: DraftsDep, submissions: SubmissionsDep
 ) -> dict[str, Any]:
-    return _saved(drafts.update(user, draft_id, body.as_input()))
+    return draft_json(
+        drafts.get(user, draft_id), submissions.latest(user, [draft_id]).get(draft_id)
+    )
 
 
-@router.delete("/{draft_id}", responses=errors(404))
+@router.post(
+    "/{draft_id}/submit",
+    status_code=202,
+    responses={**errors(404, 409, 503), 202: {"description": "the draft with its submission"}},
+)
+async def send_draft(
+    draft_id: DraftId,
+    user: CurrentUser,
+    drafts: DraftsDep,
+    submissions: SubmissionsDep,
+    control: ControlDep,
+) -> dict[str, Any]:
+    """Send the draft to the ERP ("Invia"): recorded at once, sent by the orchestrator as
+    soon as the ERP is free. Pressing again queues nothing more; a draft the ERP refused is
+    sent again only once it changed (409 otherwise)."""
+    [sent] = await submissions.send(user, [draft_id], control)
+    if sent.error is not None:
+        raise sent.error
+    return draft_json(drafts.get(user, draft_id), sent.submission)
+
+
+@router.put("/{draft_id}", responses=errors(404, 409))
+def update_draft(
+    draft_id: DraftId,
+    body: DraftBody,
+    user: CurrentUser,
+    drafts: DraftsDep,
+    submissions: SubmissionsDep,
+) -> dict[str, Any]:
+    """Change a draft; not while it is on its way to the ERP or once it is an ERP order
+    (409). A draft the ERP refused may be changed and sent again."""
+    return _saved(drafts.update(user, draft_id, body.as_input()), submissions, user)
+
+
+@router.delete("/{draft_id}", responses=errors(404, 409))
 def delete_draft(draft_id: DraftId, user: CurrentUser, drafts: DraftsDep) -> dict[str, Any]:
+    """Delete a draft; not while it is on its way to the ERP or once it is an ERP order."""
     return {"deleted": draft_id, "draftCount": drafts.delete(user, draft_id)}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from erpsync.services.events import EventAction
-from erpsync.web.deps import CurrentUser, DraftsDep, ServicesDep
+from erpsync.web.deps import CurrentUser, DraftsDep, ServicesDep, SubmissionsDep
 from erpsync.web.json_shapes import draft_json
 from erpsync.web.pages import PagesDep
 
@@ -53,10 +53,21 @@ def order_form(
 
 @router.get("/drafts")
 def drafts_page(
-    request: Request, user: CurrentUser, pages: PagesDep, drafts: DraftsDep
+    request: Request,
+    user: CurrentUser,
+    pages: PagesDep,
+    drafts: DraftsDep,
+    submissions: SubmissionsDep,
 ) -> Response:
-    mine = [draft_json(d) for d in drafts.owned_by(user)]
-    return pages.render(request, "drafts.html", {"drafts": mine})
+    """The agent's drafts, and below them the ones the ERP holds ("Inviati"); the page
+    follows each submission live."""
+    owned = drafts.owned_by(user)
+    latest = submissions.latest(user, [d.id for d in owned])
+    mine = [draft_json(d, latest.get(d.id)) for d in owned]
+    placed = [d for d in mine if d["submission"] and d["submission"]["state"] == "placed"]
+    unsent = [d for d in mine if d not in placed]
+    context = {"unsent": unsent, "placed": placed, "config": {"drafts": mine}}
+    return pages.render(request, "drafts.html", context)
 
 
 @router.get("/sync")

@@ -61,8 +61,8 @@ class ScheduleBody(BaseModel):
 
 
 @router.get("/status", responses=errors(503))
-async def status(status: StatusDep) -> dict[str, Any]:
-    return status_json(await status.report())
+async def status(status: StatusDep, user: CurrentUser) -> dict[str, Any]:
+    return status_json(await status.report(), user.id, admin=user.is_admin)
 
 
 @router.get("/runs")
