@@ -38,15 +38,17 @@ def products(app: LiveApp, who: Agent, *, multiple: bool = False) -> list[dict[s
 
 
 def make_draft(app: LiveApp, who: Agent, draft_id: str) -> dict[str, Any]:
-    """A draft saved through the API (as from another device)."""
+    """A draft saved through the API (as from another device), at the list price."""
     customer = customers_of(app, who, 1)[0]
     product = products(app, who)[0]
-    body = {
-        "id": draft_id,
-        "customer_code": customer["code"],
-        "lines": [{"product_code": product["code"], "qty": 1, "unit_price": "10.00"}],
-    }
     with app.client(who) as api:
+        proposed = api.get(f"/api/products/{product['code']}/prices").json()["proposed"]
+        price = proposed["unitPrice"] if proposed else "10.00"
+        body = {
+            "id": draft_id,
+            "customer_code": customer["code"],
+            "lines": [{"product_code": product["code"], "qty": 1, "unit_price": price}],
+        }
         answer = api.post("/api/drafts", json=body)
     assert answer.status_code == 201, answer.text
     saved: dict[str, Any] = answer.json()["draft"]

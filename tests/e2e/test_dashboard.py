@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ContextFactory
-from tests.e2e.helpers import erp_admin
+from tests.e2e.helpers import erp_admin, make_draft
 from tests.e2e.live_app import Agent, LiveApp
 from tests.e2e.pages import OrderForm
 
@@ -122,3 +122,33 @@ def test_the_pages_speak_english_when_asked(
     page.goto(f"{live.url}/drafts?lang=it")
     expect(page.locator("h1")).to_contain_text("Bozze")
     assert re.search(r"lang=it", page.url)
+
+
+def test_the_dashboard_shows_the_orders_on_their_way_and_those_sent_today(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    """An order the ERP keeps failing waits in line with its next attempt and its cause,
+    seen by the admin with whose it is; it leaves the line once placed."""
+    dashboard = contexts(live, live.admin).new_page()
+    dashboard.goto(f"{live.url}/sync")
+    expect(dashboard.locator("#orders-empty")).to_be_visible()
+    placed_before = int(
+        re.search(r"(\d+) inviati", dashboard.locator("#orders-today").inner_text()).group(1)  # type: ignore[union-attr]
+    )
+    draft = make_draft(live, agent, f"{agent.name}-dashboard")
+    with erp_admin(live) as erp:
+        erp.put("/admin/faults", json={"fail_before_commit_next": 4}).raise_for_status()
+    try:
+        with live.client(agent) as api:
+            api.post(f"/api/drafts/{draft['id']}/submit").raise_for_status()
+        waiting = dashboard.locator("#orders-list li")
+        expect(waiting).to_have_count(1)
+        expect(waiting).to_contain_text(f"{draft['customerCode']} · A01")
+        expect(waiting).to_contain_text("nuovo tentativo alle")
+        expect(waiting).to_contain_text("503")
+        dashboard.screenshot(path="test-artifacts/dashboard-order-waiting.png", full_page=True)
+    finally:
+        with erp_admin(live) as erp:
+            erp.put("/admin/faults", json={}).raise_for_status()
+    expect(dashboard.locator("#orders-empty")).to_be_visible(timeout=15_000)
+    expect(dashboard.locator("#orders-today")).to_contain_text(f"{placed_before + 1} inviati")

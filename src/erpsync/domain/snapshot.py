@@ -62,6 +62,7 @@ class OrderView:
     customer_code: str
     queued_at: datetime
     attempts: int
+    agent_code: str | None = None
     sending_since: datetime | None = None
     next_attempt_at: datetime | None = None
     last_error: str | None = None

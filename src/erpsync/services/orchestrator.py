@@ -357,6 +357,7 @@ class Orchestrator:
         assert self._orders is not None
         await self._orders.send(sending.operation.submission_id, self._config.page_deadline)
         self._running = None
+        self._loop.wake()  # a retry delay may have begun: the loop must wake for its end
         self._dispatch()
 
     async def _execute(self, running: Running) -> None:

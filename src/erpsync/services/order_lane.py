@@ -133,6 +133,7 @@ class OrderLane:
                 customer_code=s.request.customer_code,
                 queued_at=s.created_at,
                 attempts=s.attempts,
+                agent_code=s.request.agent_code,
                 sending_since=sending.started_at
                 if sending is not None and sending.submission_id == s.id
                 else None,

@@ -20,7 +20,7 @@ from erpsync.domain.submissions import (
     RetryPolicy,
     Submission,
 )
-from erpsync.errors import IdempotencyConflictError
+from erpsync.errors import ErpSyncError, IdempotencyConflictError
 from erpsync.ports import Clock, ErpWriter, SubmissionStore
 from erpsync.services.events import EventAction, EventBus
 from erpsync.services.watchdog import within
@@ -84,7 +84,10 @@ class OrderSender:
         except IdempotencyConflictError as exc:
             log.error("action=idempotency_conflict submission=%s: %s", sending.id, exc)
             return Refusal(str(exc), (Reason(str(exc), "idempotency_conflict"),))
-        except Exception as exc:
+        except ErpSyncError as exc:  # no answer to go by: the same key goes again later
+            return str(exc) or exc.__class__.__name__
+        except Exception as exc:  # an unforeseen failure is retried too, never dropped
+            log.exception("action=submission_failed submission=%s", sending.id)
             return f"{exc.__class__.__name__}: {exc}".strip().rstrip(":")
         if answer is None:
             limit_s = int(self._time_limit.total_seconds())

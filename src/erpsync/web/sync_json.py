@@ -178,7 +178,7 @@ def orders_json(report: StatusReport, viewer: int | None, *, admin: bool) -> dic
                 "customerCode": order.customer_code,
             }
         if admin:
-            shown["owner"] = order.owner
+            shown["agentCode"] = order.agent_code
         return shown
 
     orders = report.snapshot.orders

@@ -225,3 +225,17 @@ async def test_an_orchestrator_built_without_an_order_lane_refuses_send_orders(
     )
     with pytest.raises(InvalidCommandError, match="unknown command SendOrders"):
         await plain.handle(SendOrders(("sub-x",)))
+
+
+async def test_the_running_loop_sends_again_when_the_retry_delay_ends(world: World) -> None:
+    """No one calls the orchestrator: its own loop wakes when the delay is over."""
+    await world.orchestrator.start()
+    world.erp.faults.append(WriteFault.FAIL_BEFORE_COMMIT)
+    await send(world, "draft-0001")
+    await world.until(
+        lambda: state(world, "draft-0001").next_attempt_at is not None, "the first attempt failed"
+    )
+    await world.clock.advance(2)
+    await world.until(
+        lambda: state(world, "draft-0001").state == SubmissionState.PLACED, "placed on its own"
+    )

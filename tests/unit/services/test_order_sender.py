@@ -88,10 +88,7 @@ async def test_no_answer_to_go_by_is_retried_later_with_its_cause(
     erp.faults.append(WriteFault.FAIL_BEFORE_COMMIT)
     waiting = await sender.send(recorded(outbox, clock))
     assert waiting is not None and waiting.state == SubmissionState.QUEUED
-    assert (
-        waiting.last_error
-        == "ErpUnavailableError: ERP answered 503: the ERP is temporarily unavailable"
-    )
+    assert waiting.last_error == "ERP answered 503: the ERP is temporarily unavailable"
     retried = bus.recent[-1]
     assert retried.action.value == "submission_retried"
     assert retried.fields["next_attempt_at"] == clock.now() + timedelta(seconds=2)

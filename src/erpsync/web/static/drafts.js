@@ -2,7 +2,7 @@
 // (a second click confirms). Placed drafts move to "Inviati".
 
 import { api, pageConfig, postJson } from "./api.js";
-import { formatDateTime, formatTime, plural, t } from "./i18n.js";
+import { formatDate, formatDateTime, formatTime, plural, t } from "./i18n.js";
 import { renderSubmission } from "./submission_view.js";
 
 const drafts = new Map(pageConfig().drafts.map((draft) => [draft.id, draft]));
@@ -36,7 +36,7 @@ const pending = () => [...drafts.values()].some((d) => ["queued", "sending"].inc
 function renderCard(card, draft) {
   const state = stateOf(draft);
   card.dataset.state = state || "draft";
-  renderSubmission(card.querySelector("[data-role='submission']"), draft, { formatTime, formatDateTime, t });
+  renderSubmission(card.querySelector("[data-role='submission']"), draft, { formatDate, formatTime, formatDateTime, t });
   const live = state === "queued" || state === "sending" || state === "placed";
   card.querySelector("[data-action='send']").hidden = !sendable(draft);
   card.querySelector("[data-action='edit']").hidden = live;

@@ -32,6 +32,15 @@ export function formatDateTime(iso) {
   return iso ? dayAndTime.format(new Date(iso)) : "—";
 }
 
+const calendarDay = new Intl.DateTimeFormat(locale, { dateStyle: "short" });
+
+// A calendar day ("2026-12-01"), shown as the same day wherever the device is.
+export function formatDate(day) {
+  if (!day) return "—";
+  const [year, month, date] = day.split("-").map(Number);
+  return calendarDay.format(new Date(year, month - 1, date));
+}
+
 export function formatNumber(value, digits = 0) {
   return new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value);
 }

@@ -175,6 +175,17 @@ $("save-draft").addEventListener("click", save);
 async function loadDraft(draftId) {
   try {
     const draft = await getJson(`/api/drafts/${encodeURIComponent(draftId)}`);
+    const submission = draft.submission;
+    if (submission && ["queued", "sending", "placed"].includes(submission.state)) {
+      // On its way to the ERP, or an ERP order: it can no longer change here.
+      showError(
+        submission.state === "placed"
+          ? t("order.draft_placed", { number: submission.erpNumber })
+          : t("order.draft_sending"),
+      );
+      $("save-draft").disabled = true;
+      return;
+    }
     state.draftId = draft.id;
     state.editing = true;
     $("form-title").textContent = t("order.title.edit");

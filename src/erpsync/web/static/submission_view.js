@@ -15,7 +15,7 @@ function reasonText(reason, t) {
   return reason.message;
 }
 
-export function renderSubmission(box, draft, { formatTime, formatDateTime, t }) {
+export function renderSubmission(box, draft, { formatDate, formatTime, formatDateTime, t }) {
   box.replaceChildren();
   const submission = draft.submission;
   if (!submission) return;
@@ -23,7 +23,7 @@ export function renderSubmission(box, draft, { formatTime, formatDateTime, t }) 
   box.dataset.state = state;
   if (state === "placed") {
     box.append(element("p", "state placed", t("drafts.state.placed", { number: submission.erpNumber })));
-    const facts = [t("drafts.state.order_date", { date: submission.orderDate })];
+    const facts = [t("drafts.state.order_date", { date: formatDate(submission.orderDate) })];
     if (submission.erpState) facts.push(t("drafts.state.erp_state", { state: submission.erpState }));
     facts.push(formatDateTime(submission.decidedAt));
     box.append(element("p", "muted", facts.join(" · ")));

@@ -1,5 +1,5 @@
-// The panels of /sync drawn from the API's documents: types, current sync, queue, smart sync,
-// schedule and the timeline of runs.
+// The panels of /sync drawn from the API's documents: types, current sync, queue, orders on
+// their way to the ERP, smart sync, schedule and the timeline of runs.
 
 import { formatDateTime, formatNumber, formatTime, t } from "./i18n.js";
 import { drawTimeline } from "./timeline.js";
@@ -129,6 +129,33 @@ function renderQueue(status) {
   $("queue-empty").hidden = items.length > 0;
 }
 
+function orderText(order) {
+  const parts = [order.sendingSince ? t("sync.orders.sending") : t("sync.orders.waiting")];
+  if (order.attempts > 1) parts.push(t("sync.orders.attempts", { count: order.attempts }));
+  if (order.nextAttemptAt) parts.push(t("sync.orders.retry", { at: formatTime(order.nextAttemptAt) }));
+  if (order.lastError) parts.push(order.lastError);
+  return parts.join(" · ");
+}
+
+function renderOrders(status) {
+  const orders = status.orders;
+  $("orders-today").textContent = t("sync.orders.today", {
+    placed: orders.placedToday,
+    rejected: orders.rejectedToday,
+  });
+  const items = orders.queue.map((order) => {
+    const item = el("li");
+    item.dataset.state = order.sendingSince ? "sending" : "queued";
+    const who = order.customerCode
+      ? [order.customerCode, order.agentCode].filter(Boolean).join(" · ")
+      : t("sync.orders.other_agent");
+    item.append(el("strong", who), " — ", el("span", orderText(order), "reason"));
+    return item;
+  });
+  $("orders-list").replaceChildren(...items);
+  $("orders-empty").hidden = items.length > 0;
+}
+
 function renderSmart(status) {
   const smart = status.smartSync;
   $("smart-sessions").textContent = String(smart.activeSessions);
@@ -230,5 +257,6 @@ export function renderStatus(status) {
   renderTypes(status);
   renderCurrent(status);
   renderQueue(status);
+  renderOrders(status);
   renderSmart(status);
 }

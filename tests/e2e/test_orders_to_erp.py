@@ -1,0 +1,100 @@
+"""Orders to the ERP in Chromium (SPEC scenario 15): three drafts saved in a row, "Invia tutte",
+each shows its ERP number without a reload; the one the ERP refuses shows why, is changed,
+sent again and placed once."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import ContextFactory
+from tests.e2e.helpers import customers_of, erp_admin, products
+from tests.e2e.live_app import Agent, LiveApp
+from tests.e2e.pages import OrderForm
+
+pytestmark = pytest.mark.e2e
+
+PLACED = re.compile(r"^Inviato · n\. OV\d{6}$")
+
+
+def erp_orders_for(app: LiveApp, references: set[str]) -> list[dict[str, Any]]:
+    with erp_admin(app) as erp:
+        found: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+            page = erp.get("/api/v1/orders", params=params).raise_for_status().json()
+            found += [o for o in page["items"] if o.get("client_reference") in references]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return found
+
+
+def card(page: Page, customer: str) -> Any:
+    return page.locator("li.draft", has_text=customer)
+
+
+def test_scenario_15_three_drafts_sent_at_once_one_refused_then_fixed(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    customers = [c["code"] for c in customers_of(live, agent, 3)]
+    product = products(live, agent)[0]["code"]
+    page = contexts(live, agent).new_page()
+    navigations: list[str] = []
+    form = OrderForm(page, live.url).open()
+    for n, customer in enumerate(customers, start=1):
+        form.fill_order(customer, product)
+        form.save()
+        form.expect_saved(n)
+    form.done()
+    page.on("framenavigated", lambda f: navigations.append(f.url) if f == page.main_frame else None)
+
+    refused = customers[2]
+    with erp_admin(live) as erp:
+        erp.put(f"/admin/blocked-customers/{refused}").raise_for_status()
+    try:
+        send_all = page.locator("#send-all")
+        expect(send_all).to_have_text("Invia tutte (3)")
+        send_all.click()
+        sent = page.locator("#sent-list li.draft")
+        expect(sent).to_have_count(2)
+        for customer in customers[:2]:
+            expect(card(page, customer).locator(".state")).to_have_text(PLACED)
+        refusal = card(page, refused)
+        expect(refusal.locator(".state")).to_have_text("Rifiutato dall'ERP")
+        expect(refusal.locator(".reasons li")).to_contain_text("is blocked")
+        expect(refusal.locator("[data-action='send']")).to_be_hidden()
+        expect(send_all).to_be_hidden()
+        assert navigations == [], "everything changed on the page, without a reload"
+        page.screenshot(path="test-artifacts/drafts-sent-one-refused.png", full_page=True)
+    finally:
+        with erp_admin(live) as erp:
+            erp.delete(f"/admin/blocked-customers/{refused}").raise_for_status()
+
+    refusal.locator("[data-action='edit']").click()
+    page.wait_for_url(re.compile(r"/orders/new\?draft="))
+    edit = OrderForm(page, live.url)
+    edit.expect_smart_sync("done")
+    edit.line(0).set("qty", "2")
+    edit.save()
+    expect(page.locator("#banner")).to_be_visible()
+    edit.done()
+    again = card(page, refused)
+    expect(again.locator("[data-action='send']")).to_be_visible()
+    again.locator("[data-action='send']").click()
+    expect(page.locator("#sent-list li.draft")).to_have_count(3)
+    expect(card(page, refused).locator(".state")).to_have_text(PLACED)
+    expect(page.locator("#drafts-empty")).to_be_visible()
+
+    with live.client(agent) as api:
+        drafts = api.get("/api/drafts").json()["drafts"]
+    references = {d["id"] for d in drafts}
+    orders = erp_orders_for(live, references)
+    assert sorted(o["client_reference"] for o in orders) == sorted(references), (
+        "the ERP holds exactly one order per draft"
+    )
+    numbers = {d["submission"]["erpNumber"] for d in drafts}
+    assert numbers == {o["number"] for o in orders}
