@@ -37,6 +37,7 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/sync_throughput.py
 	$(BIN)/python bench/smart_sync.py
+	$(BIN)/python bench/order_submit.py
 	$(BIN)/python bench/customer_search.py
 	$(BIN)/python bench/load.py
 

@@ -66,6 +66,22 @@ class Metrics:
             ["type"],
             registry=registry,
         )
+        self._orders = Counter(
+            "erpsync_orders",
+            "Orders sent to the ERP: placed (also found by the orders sync), refused, or "
+            "retried after an attempt without an answer",
+            ["outcome"],
+            registry=registry,
+        )
+        self._order_seconds = Histogram(
+            "erpsync_order_seconds",
+            'From "Invia" until the ERP\'s number, for placed orders',
+            buckets=SMART_SECONDS,
+            registry=registry,
+        )
+        self._orders_waiting = Gauge(
+            "erpsync_orders_waiting", "Orders waiting to be sent to the ERP", registry=registry
+        )
         self._queue = Gauge("erpsync_queue_length", "Sync requests waiting", registry=registry)
         self._paused = Gauge(
             "erpsync_syncs_paused", "1 while an order form holds the syncs", registry=registry
@@ -111,6 +127,14 @@ class Metrics:
                 self._smart.labels(str(fields["status"])).observe(float(fields["duration_s"]))
             case EventAction.SMART_SYNC_TIMED_OUT:
                 self._smart.labels("timed_out").observe(float(fields["waited_s"]))
+            case EventAction.ORDER_PLACED:
+                self._orders.labels("placed").inc()
+                if "waited_s" in fields:
+                    self._order_seconds.observe(float(fields["waited_s"]))
+            case EventAction.ORDER_REJECTED:
+                self._orders.labels("rejected").inc()
+            case EventAction.SUBMISSION_RETRIED:
+                self._orders.labels("retried").inc()
             case _:
                 return
 
@@ -135,6 +159,7 @@ class Metrics:
             self._queue.set(len(snapshot.queue))
             self._paused.set(1 if snapshot.paused else 0)
             self._sessions.set(snapshot.sessions)
+            self._orders_waiting.set(len(snapshot.orders))
             for type in SyncType:
                 running = snapshot.running is not None and snapshot.running.type == type
                 self._running.labels(type.value).set(1 if running else 0)
