@@ -197,6 +197,15 @@ def send_drafts(w: World, b: httpx.Client) -> None:
     assert b.get(f"/api/drafts/{own_id}").json()["submission"] is None, "all or nothing"
 
 
+def not_a_draft(method: str) -> Probe:
+    def probe(w: World, b: httpx.Client) -> None:
+        answer = b.request(method, "/api/drafts/submit")
+        assert answer.status_code == 405, answer.text
+        assert answer.headers["allow"] == "POST"
+
+    return probe
+
+
 # -- probes: the order form's data ------------------------------------------------------------
 
 
@@ -434,6 +443,10 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/drafts/submit"): Rule(
         "with A's draft among B's: 404 and nothing sent", send_drafts
     ),
+    **{
+        (method, "/api/drafts/submit"): Rule("no draft is called submit: 405", not_a_draft(method))
+        for method in ("GET", "PUT", "PATCH", "DELETE")
+    },
     # the order form's data
     ("GET", "/api/customers"): Rule(
         "only B's agent code, also when searching A's customer code", search_customers

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, Field
 
 from erpsync.domain.drafts import MAX_LINES, MAX_NOTES, MAX_QTY
@@ -122,6 +122,13 @@ async def send_drafts(
     A draft already on its way or placed is answered as it is: never sent twice."""
     sent = await submissions.send(user, body.ids, control)
     return {"sent": [_sent_json(s) for s in sent]}
+
+
+@router.api_route("/submit", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def send_drafts_only_by_post() -> None:
+    """``submit`` is no draft's id (ids have 8 characters or more): other methods on it are
+    405, not a draft route's 422."""
+    raise HTTPException(405, "method not allowed", headers={"Allow": "POST"})
 
 
 @router.get("/{draft_id}", responses=errors(404))
