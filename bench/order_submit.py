@@ -24,14 +24,14 @@ import logging
 import tempfile
 import time
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
-from smart_sync import BenchError, demo_erp
+from smart_sync import BenchError, BenchSettings, Target, demo_erp
 
 from erpsync.adapters.clock import SystemClock
 from erpsync.adapters.db.drafts import SqlDraftStore
@@ -44,7 +44,7 @@ from erpsync.adapters.db.submissions import SqlSubmissionStore
 from erpsync.adapters.db.users import SqlUserStore
 from erpsync.adapters.erp_http import HttpErpSource
 from erpsync.adapters.erp_orders_http import HttpErpWriter
-from erpsync.demo_erp import DemoErpConfig, LatencyProfile, Volumes
+from erpsync.demo_erp import DemoErpConfig, Volumes
 from erpsync.domain.commands import RequestSync
 from erpsync.domain.drafts import Draft, DraftLine
 from erpsync.domain.submissions import SubmissionState
@@ -73,13 +73,6 @@ POLICIES: dict[str, OrchestratorConfig] = {
     "erpsync": OrchestratorConfig(scheduler=False),
     "baseline": OrchestratorConfig(scheduler=False, preemption=False),
 }
-
-
-@dataclass(frozen=True)
-class BenchSettings:
-    seed: int = 7
-    volumes: Volumes = field(default_factory=Volumes)
-    latency: LatencyProfile = LatencyProfile.REALISTIC
 
 
 @dataclass(frozen=True)
@@ -228,13 +221,6 @@ async def measure_policy(
 
 
 # -- the report ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Target:
-    label: str
-    measured: str
-    met: bool
 
 
 def targets(ours: PolicyResult, base: PolicyResult) -> list[Target]:

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from erpsync.demo_erp import LatencyProfile, Volumes
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "order_submit.py"
-
-
-def load_bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.syspath_prepend(str(BENCH.parent))  # it imports its sibling smart_sync.py
-    spec = importlib.util.spec_from_file_location("bench_order_submit", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+from tests.unit.bench_scripts import load_bench
 
 
 async def test_the_bench_places_every_order_under_both_policies_and_reports(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bench = load_bench(monkeypatch)
+    bench = load_bench("order_submit", monkeypatch)
     monkeypatch.setattr(bench, "BATCH", 5)
     volumes = Volumes(customers=20, products=600, prices=10, orders=5, ddt=5, invoices=5)
     settings = bench.BenchSettings(seed=3, volumes=volumes, latency=LatencyProfile.INSTANT)
@@ -46,7 +32,7 @@ async def test_the_bench_places_every_order_under_both_policies_and_reports(
 
 
 def test_the_targets_are_the_issues(monkeypatch: pytest.MonkeyPatch) -> None:
-    bench = load_bench(monkeypatch)
+    bench = load_bench("order_submit", monkeypatch)
     fast = bench.PolicyResult("erpsync", 0.2, 0.8, "")
     slow = bench.PolicyResult("baseline", 0.2, 9.6, "")
     assert [t.met for t in bench.targets(fast, slow)] == [True, True, True]

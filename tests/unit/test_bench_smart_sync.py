@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from erpsync.demo_erp import LatencyProfile, Volumes
 from erpsync.domain.types import SyncMode
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "smart_sync.py"
-
-
-def load_bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_smart_sync", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # Dataclasses look their module up by name while the file runs.
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+from tests.unit.bench_scripts import load_bench
 
 
 async def test_the_bench_measures_both_policies_and_reports(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bench = load_bench(monkeypatch)
+    bench = load_bench("smart_sync", monkeypatch)
     volumes = Volumes(customers=120, products=1200, prices=10, orders=5, ddt=5, invoices=5)
     settings = bench.BenchSettings(seed=3, volumes=volumes, latency=LatencyProfile.INSTANT)
 

@@ -113,8 +113,8 @@ def _log_retry(state: RetryCallState) -> None:
     log.warning("action=erp_retry attempt=%d reason=%r", state.attempt_number, describe(exc))
 
 
-class HttpErpSource:
-    """:class:`~erpsync.ports.ErpSource` speaking ``GET /api/v1/{type}`` with a bearer token."""
+class ErpClient:
+    """One HTTP client of the ERP, with its bearer token, its timeout and its retries."""
 
     def __init__(
         self,
@@ -135,6 +135,13 @@ class HttpErpSource:
         )
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+class HttpErpSource(ErpClient):
+    """:class:`~erpsync.ports.ErpSource` speaking ``GET /api/v1/{type}`` with a bearer token."""
 
     async def fetch_page(
         self, type: SyncType, *, since: datetime | None, cursor: str | None, limit: int
@@ -159,9 +166,6 @@ class HttpErpSource:
                 f"ERP unreachable for {type.value}: {exc.__class__.__name__} {exc}".strip()
             ) from exc
         return parse_page(response)
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
 
 
 def error_text(response: httpx.Response) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from erpsync.adapters.erp_http import RetryPolicy, Sleep, describe, error_text, is_transient
+from erpsync.adapters.erp_http import ErpClient, describe, error_text, is_transient
 from erpsync.domain.submissions import OrderRequest, PlacedOrder, Reason, Refusal
 from erpsync.errors import ErpProtocolError, ErpUnavailableError, IdempotencyConflictError
 
@@ -38,27 +38,8 @@ def _code(response: httpx.Response) -> str:
     return str(body.get("error", "")) if isinstance(body, Mapping) else ""
 
 
-class HttpErpWriter:
+class HttpErpWriter(ErpClient):
     """:class:`~erpsync.ports.ErpWriter` speaking the write contract with a bearer token."""
-
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        timeout_s: float = 15.0,
-        retry: RetryPolicy | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Sleep | None = None,
-    ) -> None:
-        self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout_s),
-            transport=transport,
-        )
-        self._retry = retry or RetryPolicy()
-        self._sleep = sleep
 
     async def place_order(self, request: OrderRequest, key: str) -> PlacedOrder | Refusal:
         retrying = self._retry.retrying(
@@ -81,9 +62,6 @@ class HttpErpWriter:
         if response.status_code == 422:
             return refusal(response)
         return placed(response)
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
 
 
 def placed(response: httpx.Response) -> PlacedOrder:

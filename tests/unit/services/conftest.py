@@ -13,6 +13,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import Engine
 
+from erpsync.adapters.db.drafts import SqlDraftStore
+from erpsync.adapters.db.mirror_queries import SqlMirrorSearch
 from erpsync.adapters.db.users import SqlUserStore
 from erpsync.adapters.erp_http import HttpErpSource, RetryPolicy
 from erpsync.auth.passwords import Passwords
@@ -22,8 +24,10 @@ from erpsync.domain.catalog import SPECS
 from erpsync.domain.commands import CloseForm, OpenForm, PingForm, RequestSync
 from erpsync.domain.snapshot import Snapshot
 from erpsync.domain.types import SyncMode, SyncType
+from erpsync.domain.users import User
 from erpsync.ports import ErpSource, SourcePage
 from erpsync.services.accounts import Accounts
+from erpsync.services.drafts import DraftService
 from erpsync.services.events import Event, EventBus
 from erpsync.services.orchestrator import Orchestrator
 from erpsync.services.orchestrator_config import OrchestratorConfig
@@ -32,7 +36,7 @@ from erpsync.services.order_sender import OrderSender
 from erpsync.services.sync_runner import SyncRunner
 from erpsync.testing import FakeClock, InMemoryMirrorStore, InMemoryRunStore, InMemoryScheduleStore
 from erpsync.testing.orders import FakeErp, InMemorySubmissionStore
-from tests.integration.web_seed import AT
+from tests.integration.web_seed import AT, seed_mirror
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 VOLUMES = Volumes(customers=30, products=120, prices=20, orders=20, ddt=20, invoices=20)
@@ -213,6 +217,22 @@ def clock() -> FakeClock:
 def accounts(sqlite_engine: Engine, clock: FakeClock) -> Accounts:
     """Accounts over the SQL user store, hashing passwords cheaply."""
     return Accounts(SqlUserStore(sqlite_engine), Passwords(FAST), clock)
+
+
+@pytest.fixture
+def people(accounts: Accounts) -> tuple[User, User]:
+    """Two agents: anna (A01) and bruno (A02)."""
+    return (
+        accounts.add_user("anna", "segreto-1", agent_code="A01"),
+        accounts.add_user("bruno", "segreto-1", agent_code="A02"),
+    )
+
+
+@pytest.fixture
+def drafts(sqlite_engine: Engine, clock: FakeClock, people: tuple[User, User]) -> DraftService:
+    """Drafts over the SQL stores, the mirror seeded with a few customers and products."""
+    seed_mirror(sqlite_engine)
+    return DraftService(SqlDraftStore(sqlite_engine), SqlMirrorSearch(sqlite_engine), clock)
 
 
 @pytest.fixture(autouse=True)

@@ -5,30 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine
 
-from erpsync.adapters.db.drafts import SqlDraftStore
-from erpsync.adapters.db.mirror_queries import SqlMirrorSearch
 from erpsync.domain.users import User
 from erpsync.errors import DraftConflictError, InvalidDraftError, RecordNotFoundError
 from erpsync.services.accounts import Accounts
 from erpsync.services.drafts import DraftInput, DraftService, LineInput
 from erpsync.testing import FakeClock
-from tests.integration.web_seed import AT, seed_mirror
-
-
-@pytest.fixture
-def people(accounts: Accounts) -> tuple[User, User]:
-    return (
-        accounts.add_user("anna", "segreto-1", agent_code="A01"),
-        accounts.add_user("bruno", "segreto-1", agent_code="A02"),
-    )
-
-
-@pytest.fixture
-def drafts(sqlite_engine: Engine, clock: FakeClock, people: tuple[User, User]) -> DraftService:
-    seed_mirror(sqlite_engine)
-    return DraftService(SqlDraftStore(sqlite_engine), SqlMirrorSearch(sqlite_engine), clock)
+from tests.integration.web_seed import AT
 
 
 def _order(customer: str = "C1", *lines: LineInput) -> DraftInput:

@@ -11,17 +11,14 @@ import pytest
 from sqlalchemy import Engine
 
 from erpsync.adapters.db.drafts import SqlDraftStore
-from erpsync.adapters.db.mirror_queries import SqlMirrorSearch
 from erpsync.adapters.db.submissions import SqlSubmissionStore
 from erpsync.domain.commands import Command, SendOrders
 from erpsync.domain.submissions import Reason, SubmissionState
 from erpsync.domain.users import User
 from erpsync.errors import OrchestratorUnavailableError, OrderRefusedError, RecordNotFoundError
-from erpsync.services.accounts import Accounts
 from erpsync.services.drafts import DraftInput, DraftService, LineInput
 from erpsync.services.submissions import SubmissionService
 from erpsync.testing import FakeClock
-from tests.integration.web_seed import seed_mirror
 
 A = TypeVar("A")
 
@@ -41,20 +38,6 @@ class Told:
 
     async def snapshot(self) -> Any:
         raise NotImplementedError
-
-
-@pytest.fixture
-def people(accounts: Accounts) -> tuple[User, User]:
-    return (
-        accounts.add_user("anna", "segreto-1", agent_code="A01"),
-        accounts.add_user("bruno", "segreto-1", agent_code="A02"),
-    )
-
-
-@pytest.fixture
-def drafts(sqlite_engine: Engine, clock: FakeClock, people: tuple[User, User]) -> DraftService:
-    seed_mirror(sqlite_engine)
-    return DraftService(SqlDraftStore(sqlite_engine), SqlMirrorSearch(sqlite_engine), clock)
 
 
 @pytest.fixture
