@@ -177,7 +177,6 @@ async def build_services(
             settings.effective_erp_url,
             settings.erp_token.get_secret_value(),
             timeout_s=settings.erp_write_timeout_s,
-            retry=RetryPolicy(attempts=settings.erp_retry_attempts),
         )
         stack.push_async_callback(http_writer.aclose)
         writer = http_writer

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, insert
 
-from erpsync.adapters.db.cluster import SqlRoleFence
+from erpsync.adapters.db.cluster import SqlLeaseStore, SqlRoleFence
 from erpsync.adapters.db.drafts import SqlDraftStore
 from erpsync.adapters.db.submissions import SqlSubmissionStore
 from erpsync.adapters.db.tables import mirror_tables
@@ -33,7 +33,7 @@ from erpsync.errors import (
     RecordNotFoundError,
 )
 from erpsync.ports import SubmissionStore
-from erpsync.testing.orders import InMemorySubmissionStore
+from erpsync.testing.orders import InMemorySubmissionStore, MirroredOrder
 
 T = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -44,8 +44,8 @@ class Outbox:
     owner: int
     #: A draft saved by the owner (in the SQL database beside the outbox).
     draft: Callable[[str], Draft]
-    #: An ERP order the orders sync mirrored: client reference, number, state.
-    mirror: Callable[[str, str, str], None]
+    #: An ERP order the orders sync mirrored.
+    mirror: Callable[[MirroredOrder], None]
 
     def submission(self, draft_id: str, at: datetime = T, *, key: str = "") -> Submission:
         draft = self.draft(draft_id)
@@ -66,15 +66,15 @@ def _sql_outbox(engine: Engine, fence: SqlRoleFence | None = None) -> Outbox:
     def draft(draft_id: str) -> Draft:
         return drafts.create(_draft(draft_id, owner))[0]
 
-    def mirror(reference: str, number: str, state: str) -> None:
+    def mirror(order: MirroredOrder) -> None:
         with engine.begin() as conn:
             conn.execute(
                 insert(mirror_tables["orders"]).values(
-                    number=number,
-                    customer_code="C00001",
-                    date=T.date(),
-                    state=state,
-                    client_reference=reference,
+                    number=order.number,
+                    customer_code=order.customer_code,
+                    date=order.day,
+                    state=order.state,
+                    client_reference=order.reference,
                     updated_at=T,
                     row_hash="0" * 32,
                     synced_at=T,
@@ -89,10 +89,7 @@ def outbox(request: pytest.FixtureRequest) -> Outbox:
     if request.param == "memory":
         memory = InMemorySubmissionStore()
 
-        def mirror(reference: str, number: str, state: str) -> None:
-            memory.mirror[reference] = (number, state)
-
-        return Outbox(memory, 1, lambda draft_id: _draft(draft_id, 1), mirror)
+        return Outbox(memory, 1, lambda draft_id: _draft(draft_id, 1), memory.mirror.append)
     return _sql_outbox(request.getfixturevalue(f"{request.param}_engine"))
 
 
@@ -142,7 +139,7 @@ def test_pending_submissions_come_oldest_first(outbox: Outbox) -> None:
 def test_reads_show_the_erp_state_the_mirror_holds_now(outbox: Outbox) -> None:
     [queued] = outbox.store.queue([outbox.submission("draft-0001")])
     outbox.store.save(queued.sending(T).placed(PlacedOrder("OV000123", "inserito"), T))
-    outbox.mirror("draft-0001", "OV000123", "spedito")
+    outbox.mirror(MirroredOrder.of(queued, "OV000123", "spedito"))
     latest = outbox.store.latest(outbox.owner, ["draft-0001", "draft-9999"])
     assert list(latest) == ["draft-0001"]
     assert latest["draft-0001"].erp_state == "spedito"
@@ -155,7 +152,7 @@ def test_orders_the_mirror_holds_mark_their_pending_submissions_placed(outbox: O
         [outbox.submission("draft-0001"), outbox.submission("draft-0002")]
     )
     outbox.store.save(lost.sending(T))
-    outbox.mirror("draft-0001", "OV000500", "inserito")
+    outbox.mirror(MirroredOrder.of(lost, "OV000500"))
     [linked] = outbox.store.link_mirrored(T + timedelta(minutes=1))
     assert (linked.id, linked.state, linked.erp_number) == (
         lost.id,
@@ -164,6 +161,30 @@ def test_orders_the_mirror_holds_mark_their_pending_submissions_placed(outbox: O
     )
     assert outbox.store.get(waiting.id) == waiting
     assert outbox.store.link_mirrored(T) == [], "once"
+
+
+def test_a_placed_submission_is_never_given_another_number(outbox: Outbox) -> None:
+    [queued] = outbox.store.queue([outbox.submission("draft-0001")])
+    placed = outbox.store.save(queued.sending(T).placed(PlacedOrder("OV000001", "inserito"), T))
+    other = queued.sending(T).placed(PlacedOrder("OV000002", "inserito"), T)  # from a stale row
+    assert outbox.store.save(other) == placed
+    moved = outbox.store.save(placed.placed(PlacedOrder("OV000001", "spedito"), T))
+    assert outbox.store.get(queued.id) == moved, "its ERP state moves on"
+
+
+def test_an_order_is_linked_only_when_it_is_plainly_the_submissions(outbox: Outbox) -> None:
+    """The reference alone is not enough: another customer's or day's order under it is not
+    this one, and two orders under it are for an operator, never guessed between."""
+    [twice, foreign, mine] = outbox.store.queue(
+        [outbox.submission(f"draft-000{n}") for n in (1, 2, 3)]
+    )
+    outbox.mirror(MirroredOrder.of(twice, "OV000010"))
+    outbox.mirror(MirroredOrder.of(twice, "OV000011"))
+    outbox.mirror(replace(MirroredOrder.of(foreign, "OV000020"), customer_code="C99999"))
+    outbox.mirror(replace(MirroredOrder.of(mine, "OV000030"), number="OV000030"))
+    linked = outbox.store.link_mirrored(T)
+    assert [(s.draft_id, s.erp_number) for s in linked] == [("draft-0003", "OV000030")]
+    assert outbox.store.get(twice.id) == twice and outbox.store.get(foreign.id) == foreign
 
 
 def test_placed_and_refused_are_counted_since_a_moment(outbox: Outbox) -> None:
@@ -217,7 +238,16 @@ def test_a_process_without_the_role_cannot_change_a_submission(sql_engine: Engin
     [queued] = outbox.store.queue([outbox.submission("draft-0001")])  # any replica records
     with pytest.raises(LostRoleError):
         outbox.store.save(queued.sending(T))
-    assert outbox.store.get(queued.id) == queued
+    leases = SqlLeaseStore(sql_engine)
+    held = leases.acquire("replica-a", T, timedelta(seconds=15))
+    assert held is not None
+    fence.hold("replica-a", held.epoch)
+    sending = outbox.store.save(queued.sending(T))
+    taken = leases.acquire("replica-b", T, timedelta(seconds=15), take_over=True)
+    assert taken is not None and taken.epoch == held.epoch + 1
+    with pytest.raises(LostRoleError):  # a deposed holder, still claiming its old epoch
+        outbox.store.save(sending.placed(PlacedOrder("OV000001", "inserito"), T))
+    assert outbox.store.get(queued.id) == sending
 
 
 @pytest.mark.postgres

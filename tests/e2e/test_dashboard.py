@@ -137,7 +137,7 @@ def test_the_dashboard_shows_the_orders_on_their_way_and_those_sent_today(
     )
     draft = make_draft(live, agent, f"{agent.name}-dashboard")
     with erp_admin(live) as erp:
-        erp.put("/admin/faults", json={"fail_before_commit_next": 4}).raise_for_status()
+        erp.put("/admin/faults", json={"fail_before_commit_next": 1}).raise_for_status()
     try:
         with live.client(agent) as api:
             api.post(f"/api/drafts/{draft['id']}/submit").raise_for_status()

@@ -51,11 +51,7 @@ class RetryPolicy:
     max_wait_s: float = 5.0
     busy_attempts: int = 12
 
-    def retrying(
-        self,
-        sleep: Sleep | None = None,
-        transient: Callable[[BaseException], bool] | None = None,
-    ) -> AsyncRetrying:
+    def retrying(self, sleep: Sleep | None = None) -> AsyncRetrying:
         exponential = wait_exponential_jitter(
             multiplier=self.initial_wait_s, max=self.max_wait_s, jitter=self.initial_wait_s
         )
@@ -69,7 +65,7 @@ class RetryPolicy:
             return state.attempt_number >= max(limit, self.attempts)
 
         return AsyncRetrying(
-            retry=retry_if_exception(transient or is_transient),
+            retry=retry_if_exception(is_transient),
             stop=stop,
             wait=wait,
             before_sleep=_log_retry,
@@ -114,7 +110,29 @@ def _log_retry(state: RetryCallState) -> None:
 
 
 class ErpClient:
-    """One HTTP client of the ERP, with its bearer token, its timeout and its retries."""
+    """One HTTP client of the ERP, with its bearer token and its timeout."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout_s: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout_s),
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+class HttpErpSource(ErpClient):
+    """:class:`~erpsync.ports.ErpSource` speaking ``GET /api/v1/{type}`` with a bearer token."""
 
     def __init__(
         self,
@@ -127,21 +145,9 @@ class ErpClient:
         sleep: Sleep | None = None,
     ) -> None:
         """``sleep`` waits between attempts (tests pass one that records the waits)."""
-        self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout_s),
-            transport=transport,
-        )
+        super().__init__(base_url, token, timeout_s=timeout_s, transport=transport)
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-
-class HttpErpSource(ErpClient):
-    """:class:`~erpsync.ports.ErpSource` speaking ``GET /api/v1/{type}`` with a bearer token."""
 
     async def fetch_page(
         self, type: SyncType, *, since: datetime | None, cursor: str | None, limit: int

@@ -2,10 +2,12 @@
 
 ``201`` (the order, first time) and ``200`` (the same order, for a repeat of the key with the
 same body) are placed orders; ``422`` is the ERP's refusal with its reasons, final; ``409``
-``idempotency_key_reused`` means the key holds another body, final. Everything else — a
-timeout, a dropped connection, ``409`` while another session works, ``5xx`` — is no answer to
-go by: it is tried again here a few times with the same key, then reported unavailable so the
-order waits and goes again later. Repeating the key is what makes that safe.
+``idempotency_key_reused`` means the key holds another body. Everything else — a timeout, a
+dropped connection, ``409`` while another session works, ``5xx`` — is no answer to go by,
+reported unavailable: the sender tries again later with the same key, which makes that safe.
+
+One call an attempt, never retried here: an attempt holds the ERP's one session, and a
+Smart Customer Sync waiting behind it should wait for one call, not for a string of them.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import Any
 
 import httpx
 
-from erpsync.adapters.erp_http import ErpClient, describe, error_text, is_transient
-from erpsync.domain.submissions import OrderRequest, PlacedOrder, Reason, Refusal
+from erpsync.adapters.erp_http import ErpClient, describe, error_text
+from erpsync.domain.submissions import PlacedOrder, Reason, Refusal
 from erpsync.errors import ErpProtocolError, ErpUnavailableError, IdempotencyConflictError
 
 KEY_REUSED = "idempotency_key_reused"
@@ -41,18 +43,14 @@ def _code(response: httpx.Response) -> str:
 class HttpErpWriter(ErpClient):
     """:class:`~erpsync.ports.ErpWriter` speaking the write contract with a bearer token."""
 
-    async def place_order(self, request: OrderRequest, key: str) -> PlacedOrder | Refusal:
-        retrying = self._retry.retrying(
-            self._sleep, transient=lambda exc: is_transient(exc) and not _key_reused(exc)
-        )
+    async def place_order(self, content: str, key: str) -> PlacedOrder | Refusal:
+        headers = {"Idempotency-Key": key, "Content-Type": "application/json"}
         try:
-            async for attempt in retrying:
-                with attempt:
-                    response = await self._client.post(
-                        "/api/v1/orders", json=request.body(), headers={"Idempotency-Key": key}
-                    )
-                    if response.status_code != 422:
-                        response.raise_for_status()
+            response = await self._client.post(
+                "/api/v1/orders", content=content.encode(), headers=headers
+            )
+            if response.status_code != 422:
+                response.raise_for_status()
         except httpx.HTTPStatusError as exc:
             if _key_reused(exc):
                 raise IdempotencyConflictError(error_text(exc.response)) from exc

@@ -120,6 +120,10 @@ class OrderRequest:
         except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
             raise InvalidInputError(f"not an order body: {exc!r}") from exc
 
+    def content(self) -> str:
+        """The body as text, once and for all: every attempt sends exactly these bytes."""
+        return json.dumps(self.body(), sort_keys=True, separators=(",", ":"))
+
     @property
     def content_digest(self) -> str:
         """What the agent decided (customer, lines, notes), whatever the day it is sent: the
@@ -175,7 +179,9 @@ class Submission:
     Attributes:
         id: The submission's own id.
         key: The idempotency key every attempt repeats.
-        request: The exact order sent, frozen when "Invia" was pressed.
+        request: The order, frozen when "Invia" was pressed.
+        content: The request's body as recorded: what every attempt sends, byte for byte
+            (whatever a later release makes of :meth:`OrderRequest.body`).
         draft_version: The draft's ``updated_at`` the request was made from: it is recorded
             only if the draft has not changed since.
         attempts: ERP calls begun so far.
@@ -192,6 +198,7 @@ class Submission:
     owner_id: int
     key: str
     request: OrderRequest
+    content: str
     draft_version: datetime
     state: SubmissionState
     created_at: datetime
@@ -209,12 +216,14 @@ class Submission:
         cls, draft: Draft, agent_code: str | None, at: datetime, *, id: str, key: str
     ) -> Submission:
         """A new queued submission of ``draft`` as it is now, dated ``at`` (UTC day)."""
+        request = OrderRequest.of_draft(draft, agent_code, at.date())
         return cls(
             id=id,
             draft_id=draft.id,
             owner_id=draft.owner_id,
             key=key,
-            request=OrderRequest.of_draft(draft, agent_code, at.date()),
+            request=request,
+            content=request.content(),
             draft_version=draft.updated_at,
             state=SubmissionState.QUEUED,
             created_at=at,
@@ -284,3 +293,14 @@ class Submission:
             last_error=cause[:500],
             updated_at=at,
         )
+
+
+def may_send(draft: Draft, latest: Submission | None) -> bool:
+    """Whether ``draft`` may go to the ERP now, its latest submission being ``latest``: never
+    sent, or refused and changed since (the same content would be refused again)."""
+    if latest is None:
+        return True
+    if latest.state.holds_draft:
+        return False
+    again = OrderRequest.of_draft(draft, None, latest.request.order_date)
+    return again.content_digest != latest.request.content_digest

@@ -6,15 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from erpsync.domain.submissions import OrderRequest, PlacedOrder, Refusal, Submission
+from erpsync.domain.submissions import PlacedOrder, Refusal, Submission
 
 
 class ErpWriter(Protocol):
     """The ERP write contract: ``POST /api/v1/orders`` with an ``Idempotency-Key``."""
 
-    async def place_order(self, request: OrderRequest, key: str) -> PlacedOrder | Refusal:
-        """Send ``request`` under ``key``: the placed order (the first time, and the same
-        order again for a repeat of the key with the same body), or the ERP's refusal.
+    async def place_order(self, content: str, key: str) -> PlacedOrder | Refusal:
+        """Send the order ``content`` (the JSON body, sent as it is) under ``key``, in one
+        ERP call: the placed order (the first time, and the same order again for a repeat
+        of the key with the same body), or the ERP's refusal.
 
         Raises:
             ErpUnavailableError: no answer to go by (a timeout, a lost connection, the ERP

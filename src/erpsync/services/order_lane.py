@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from erpsync.services.events import EventAction, EventBus
 from erpsync.services.order_sender import OrderSender
 
 log = logging.getLogger(__name__)
+DECIDED_KEPT = 1000
 
 
 @dataclass
@@ -56,6 +58,10 @@ class OrderLane:
         self._poll_every = poll_every
         self._next_poll = clock.now() + poll_every
         self._polling: asyncio.Task[None] | None = None
+        self._sending: str | None = None
+        #: Submissions decided here lately: a look at the outbox begun before the decision
+        #: must not bring them back.
+        self._decided: deque[str] = deque(maxlen=DECIDED_KEPT)
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -76,7 +82,15 @@ class OrderLane:
         return OrdersAccepted(waiting, len(self._queue))
 
     def _take(self, submissions: list[Submission], trigger: Trigger) -> list[Submission]:
-        new = [s for s in submissions if self._queue.put(s)]
+        """Put in line what was read of the outbox, unless this lane knows better: the one
+        being sent, one decided since, or a newer copy of one in line."""
+        fresh = []
+        for s in submissions:
+            known = self._queue.get(s.id)
+            stale = known is not None and known.updated_at >= s.updated_at
+            if s.id != self._sending and s.id not in self._decided and not stale:
+                fresh.append(s)
+        new = [s for s in fresh if self._queue.put(s)]
         for s in new:
             self._events.emit(
                 EventAction.SUBMISSION_QUEUED,
@@ -106,9 +120,11 @@ class OrderLane:
     def poll(self, now: datetime, found: Callable[[], None]) -> bool:
         """Look at the outbox again when it is time, in the background, calling ``found``
         if that brings orders to send; True when a look started."""
-        if now < self._next_poll or (self._polling is not None and not self._polling.done()):
+        if now < self._next_poll:
             return False
         self._next_poll = now + self._poll_every
+        if self._polling is not None and not self._polling.done():
+            return True  # the last look is still on its way: the next one comes later
         self._polling = asyncio.create_task(self._poll(found), name="erpsync-outbox-poll")
         return True
 
@@ -148,6 +164,7 @@ class OrderLane:
     async def send(self, submission_id: str, retry_after: timedelta) -> None:
         """One attempt at the order; if it could not even be recorded (the database, a lost
         role), it waits ``retry_after`` here before the next."""
+        self._sending = submission_id
         try:
             result = await self._sender.send(submission_id)
         except Exception:
@@ -157,10 +174,12 @@ class OrderLane:
                 later = self._clock.now() + retry_after
                 self._queue.put(replace(known, next_attempt_at=later))
             return
+        finally:
+            self._sending = None
         if result is None:  # gone from the outbox (its user was removed)
             self._queue.drop(submission_id)
         else:
-            self._queue.put(result)
+            self._keep(result)
 
     async def link_mirrored(self) -> None:
         """After an orders sync: the orders the ERP holds for pending submissions."""
@@ -170,5 +189,10 @@ class OrderLane:
             log.exception("action=submission_link_failed")
             return
         for submission in linked:
-            self._queue.put(submission)
+            self._keep(submission)
             self._sender.linked(submission)
+
+    def _keep(self, submission: Submission) -> None:
+        self._queue.put(submission)
+        if not submission.state.pending:
+            self._decided.append(submission.id)

@@ -79,11 +79,20 @@ class OrderSender:
             answer = await within(
                 self._clock,
                 self._time_limit,
-                self._writer.place_order(sending.request, sending.key),
+                self._writer.place_order(sending.content, sending.key),
             )
         except IdempotencyConflictError as exc:
-            log.error("action=idempotency_conflict submission=%s: %s", sending.id, exc)
-            return Refusal(str(exc), (Reason(str(exc), "idempotency_conflict"),))
+            # The ERP holds an order under this key already: never a refusal (that would let
+            # the draft be changed and sent again as a second order). It stays on its way,
+            # tried now and then, for an operator to settle with the ERP.
+            log.error(
+                "action=idempotency_conflict submission=%s draft=%s key=%s: %s",
+                sending.id,
+                sending.draft_id,
+                sending.key,
+                exc,
+            )
+            return f"the ERP holds another order under this key; an operator must look: {exc}"
         except ErpSyncError as exc:  # no answer to go by: the same key goes again later
             return str(exc) or exc.__class__.__name__
         except Exception as exc:  # an unforeseen failure is retried too, never dropped

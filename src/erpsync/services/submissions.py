@@ -15,12 +15,17 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from erpsync.domain.commands import SendOrders
-from erpsync.domain.drafts import Draft
-from erpsync.domain.submissions import OrderRequest, Submission, SubmissionState
+from erpsync.domain.submissions import Submission, may_send
 from erpsync.domain.users import User
-from erpsync.errors import ErpSyncError, OrderRefusedError, UnavailableError
+from erpsync.errors import (
+    ErpSyncError,
+    InvalidCommandError,
+    OrderRefusedError,
+    UnavailableError,
+)
 from erpsync.ports import Clock, DraftStore, SubmissionStore
 from erpsync.services.control import Control
 
@@ -67,7 +72,7 @@ class SubmissionService:
         if waiting:
             try:
                 await control.handle(SendOrders(waiting))
-            except UnavailableError as exc:
+            except (UnavailableError, InvalidCommandError) as exc:  # down, or an older holder
                 log.warning(
                     "action=submission_wake_failed user=%s submissions=%d reason=%r",
                     user.name,
@@ -86,11 +91,13 @@ class SubmissionService:
             known = latest.get(draft.id)
             if known is not None and known.state.holds_draft:
                 results[draft.id] = Sent(draft.id, known)
-            elif known is not None and _unchanged(known, draft, user):
+            elif known is not None and not may_send(draft, known):
                 results[draft.id] = Sent(draft.id, None, _refused_again(known))
             else:
                 key = self._new_id()
-                new.append(Submission.of_draft(draft, user.agent_code, now, id=key, key=key))
+                # a microsecond apart: the outbox sends a batch in the order it was given
+                at = now + timedelta(microseconds=len(new))
+                new.append(Submission.of_draft(draft, user.agent_code, at, id=key, key=key))
         for submission in self.outbox.queue(new):
             results[submission.draft_id] = Sent(submission.draft_id, submission)
             log.info(
@@ -104,13 +111,6 @@ class SubmissionService:
 
     def latest(self, user: User, draft_ids: Sequence[str]) -> dict[str, Submission]:
         return self.outbox.latest(user.id, draft_ids)
-
-
-def _unchanged(refused: Submission, draft: Draft, user: User) -> bool:
-    again = OrderRequest.of_draft(draft, user.agent_code, refused.request.order_date)
-    return refused.state == SubmissionState.REJECTED and (
-        again.content_digest == refused.request.content_digest
-    )
 
 
 def _refused_again(refused: Submission) -> OrderRefusedError:

@@ -7,8 +7,8 @@ import asyncio
 import json
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -28,14 +28,33 @@ from erpsync.errors import (
 )
 
 
+@dataclass(frozen=True)
+class MirroredOrder:
+    """An ERP order the orders sync brought in, as the outbox's link-back looks at it."""
+
+    reference: str
+    number: str
+    state: str
+    customer_code: str
+    day: date
+
+    @classmethod
+    def of(cls, submission: Submission, number: str, state: str = "inserito") -> MirroredOrder:
+        """The ERP order ``submission`` made."""
+        request = submission.request
+        return cls(
+            request.client_reference, number, state, request.customer_code, request.order_date
+        )
+
+
 class InMemorySubmissionStore:
     """:class:`~erpsync.ports.SubmissionStore` in memory. It keeps no drafts, so it cannot
     check that a draft is unchanged (the SQL store does); ``mirror`` stands for the orders
-    the orders sync brought in, by client reference."""
+    the orders sync brought in."""
 
     def __init__(self) -> None:
         self._rows: dict[str, Submission] = {}
-        self.mirror: dict[str, tuple[str, str]] = {}
+        self.mirror: list[MirroredOrder] = []
         self.fenced_out = False
 
     def queue(self, submissions: Sequence[Submission]) -> list[Submission]:
@@ -63,21 +82,26 @@ class InMemorySubmissionStore:
         stored = self._rows.get(submission.id)
         if stored is None:
             raise RecordNotFoundError("submission", submission.id)
-        if not stored.state.pending and stored.state != submission.state:
+        decided = not stored.state.pending
+        if decided and (stored.state, stored.erp_number) != (
+            submission.state,
+            submission.erp_number,
+        ):
             return stored
         self._rows[submission.id] = submission
         return submission
 
     def _with_erp_state(self, s: Submission) -> Submission:
-        for number, state in self.mirror.values():
-            if number == s.erp_number:
-                return replace(s, erp_state=state)
+        for order in self.mirror:
+            if order.number == s.erp_number:
+                return replace(s, erp_state=order.state)
         return s
 
     def latest(self, owner_id: int, draft_ids: Sequence[str]) -> dict[str, Submission]:
         found: dict[str, Submission] = {}
         for s in sorted(self._rows.values(), key=lambda s: (s.created_at, s.id)):
-            if s.owner_id == owner_id and s.draft_id in draft_ids:
+            live = s.draft_id in found and found[s.draft_id].state.holds_draft
+            if s.owner_id == owner_id and s.draft_id in draft_ids and not live:
                 found[s.draft_id] = self._with_erp_state(s)
         return found
 
@@ -96,9 +120,15 @@ class InMemorySubmissionStore:
     def link_mirrored(self, now: datetime) -> list[Submission]:
         linked = []
         for s in self.pending():
-            if s.draft_id in self.mirror:
-                number, state = self.mirror[s.draft_id]
-                linked.append(self.save(s.placed(PlacedOrder(number, state), now)))
+            request = s.request
+            mine = [
+                o
+                for o in self.mirror
+                if (o.reference, o.customer_code, o.day)
+                == (s.draft_id, request.customer_code, request.order_date)
+            ]
+            if len(mine) == 1:  # several: ambiguous, left for an operator
+                linked.append(self.save(s.placed(PlacedOrder(mine[0].number, mine[0].state), now)))
         return linked
 
     def decided_since(self, since: datetime) -> dict[str, int]:
@@ -144,7 +174,7 @@ class FakeErp:
     def numbers(self) -> list[str]:
         return [placed.number for _, placed in self.orders.values()]
 
-    async def place_order(self, request: OrderRequest, key: str) -> PlacedOrder | Refusal:
+    async def place_order(self, content: str, key: str) -> PlacedOrder | Refusal:
         self.calls += 1
         if self.in_flight:
             self.overlaps += 1
@@ -152,15 +182,14 @@ class FakeErp:
         try:
             if self.gate is not None:
                 await self.gate.wait()
-            answer = self._answer(request, key)
+            answer = self._answer(content, key)
             if self.after_commit is not None:
                 await self.after_commit.wait()
             return answer
         finally:
             self.in_flight -= 1
 
-    def _answer(self, request: OrderRequest, key: str) -> PlacedOrder | Refusal:
-        body = json.dumps(request.body(), sort_keys=True)
+    def _answer(self, body: str, key: str) -> PlacedOrder | Refusal:
         fault = self.faults.popleft() if self.faults else None
         known = self.orders.get(key)
         if known is not None:
@@ -173,6 +202,7 @@ class FakeErp:
             raise ErpUnavailableError("ERP answered 503: the ERP is temporarily unavailable")
         if fault == WriteFault.REJECT:
             return Refusal("the ERP refused the order", ())
+        request = OrderRequest.from_body(json.loads(body))
         refusal = self.refuse(request) if self.refuse else None
         if refusal is not None:
             return refusal
@@ -190,8 +220,10 @@ def submission_of(
     owner: int = 1,
     customer: str = "C00001",
     lines: int = 1,
+    key: str | None = None,
 ) -> Submission:
-    """A queued submission of a small draft, for tests."""
+    """A queued submission of a small draft, for tests; its key (and id) ``key``, by default
+    one made from the draft's id."""
     draft = Draft(
         id=draft_id,
         owner_id=owner,
@@ -204,4 +236,5 @@ def submission_of(
         created_at=at,
         updated_at=at,
     )
-    return Submission.of_draft(draft, "A01", at, id=f"sub-{draft_id}", key=f"key-{draft_id}")
+    key = key or f"key-{draft_id}"
+    return Submission.of_draft(draft, "A01", at, id=f"sub-{key}", key=key)

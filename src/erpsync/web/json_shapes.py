@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from erpsync.domain.drafts import Draft, Totals
-from erpsync.domain.submissions import Submission
+from erpsync.domain.submissions import Submission, may_send
 
 
 def _money(value: Decimal) -> str:
@@ -122,4 +122,5 @@ def draft_json(draft: Draft, submission: Submission | None = None) -> dict[str, 
         ],
         "totals": totals_json(draft.totals),
         "submission": None if submission is None else submission_json(submission),
+        "sendable": may_send(draft, submission),
     }

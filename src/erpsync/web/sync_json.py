@@ -168,14 +168,14 @@ def orders_json(report: StatusReport, viewer: int | None, *, admin: bool) -> dic
             "attempts": order.attempts,
             "sendingSince": _iso(order.sending_since),
             "nextAttemptAt": _iso(order.next_attempt_at),
-            "lastError": order.last_error,
             "mine": order.owner == viewer,
         }
-        if admin or order.owner == viewer:
+        if admin or order.owner == viewer:  # an error may quote the order itself
             shown |= {
                 "submission": order.submission_id,
                 "draftId": order.draft_id,
                 "customerCode": order.customer_code,
+                "lastError": order.last_error,
             }
         if admin:
             shown["agentCode"] = order.agent_code
@@ -229,7 +229,16 @@ def forms_json(forms: FormState) -> dict[str, Any]:
 
 
 #: What a step tells only the user it belongs to: their form, their order.
-PRIVATE_FIELDS = ("session", "submission", "draft", "customer", "number", "erp_state", "reasons")
+PRIVATE_FIELDS = (
+    "session",
+    "submission",
+    "draft",
+    "customer",
+    "number",
+    "erp_state",
+    "reasons",
+    "cause",  # an ERP error may quote the order
+)
 
 
 def event_json(event: Event, viewer: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from erpsync.adapters.metrics import MeteredSource, Metrics
 from erpsync.domain.dispatch import Wait, WaitReason
-from erpsync.domain.snapshot import OrderView, QueuedView
+from erpsync.domain.snapshot import OrderView, QueuedView, Snapshot
 from erpsync.domain.types import SyncMode, SyncType, Trigger
 from erpsync.errors import ErpUnavailableError
 from erpsync.ports import SourcePage
@@ -60,15 +60,20 @@ def test_runs_records_smart_syncs_and_orders_are_counted_from_their_steps() -> N
     assert seen[("erpsync_role_held", ())] == 1 and seen[("erpsync_role_epoch", ())] == 3
 
 
-def test_the_gauges_follow_the_snapshot() -> None:
+def idle_snapshot() -> Snapshot:
+    """The snapshot of an orchestrator that has done nothing yet."""
     runs = InMemoryRunStore()
     clock = FakeClock(T)
-    idle = Orchestrator(
+    return Orchestrator(
         SyncRunner(Failing(), InMemoryMirrorStore(runs), runs, clock),  # type: ignore[arg-type]
         InMemoryScheduleStore(),
         clock,
         EventBus(),
     ).snapshot()
+
+
+def test_the_gauges_follow_the_snapshot() -> None:
+    idle = idle_snapshot()
     waiting = QueuedView(
         SyncType.PRODUCTS, SyncMode.INCREMENTAL, 1, Trigger.MANUAL, T, Wait(WaitReason.FORMS_OPEN)
     )

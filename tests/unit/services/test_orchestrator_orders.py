@@ -17,7 +17,7 @@ from erpsync.services.orchestrator import Orchestrator
 from erpsync.services.order_lane import OrderLane
 from erpsync.services.order_sender import OrderSender
 from erpsync.services.sync_runner import SyncRunner
-from erpsync.testing.orders import WriteFault, submission_of
+from erpsync.testing.orders import MirroredOrder, WriteFault, submission_of
 from tests.unit.services.conftest import PAGED, World
 
 
@@ -37,7 +37,7 @@ async def send(world: World, *drafts: str, minutes: int = 0) -> list[Submission]
 
 
 def state(world: World, draft: str) -> Submission:
-    found = world.outbox.get(f"sub-{draft}")
+    found = world.outbox.get(f"sub-key-{draft}")
     assert found is not None
     return found
 
@@ -191,7 +191,8 @@ async def test_the_orders_sync_marks_placed_an_order_whose_answer_was_lost(
     await world.orchestrator.run_until_idle()
     assert state(world, "draft-0001").state == SubmissionState.QUEUED
     number = world.erp.numbers[0]
-    world.outbox.mirror["draft-0001"] = (number, "confermato")  # the orders sync brings it
+    # the orders sync brings it
+    world.outbox.mirror.append(MirroredOrder.of(state(world, "draft-0001"), number, "confermato"))
     await world.request(SyncType.ORDERS)
     await world.orchestrator.run_until_idle()
     placed = state(world, "draft-0001")

@@ -26,7 +26,13 @@ from erpsync.services.orchestrator_config import OrchestratorConfig
 from erpsync.services.order_lane import OrderLane
 from erpsync.services.order_sender import OrderSender
 from erpsync.testing import FakeClock, InMemoryRunStore, InMemoryScheduleStore
-from erpsync.testing.orders import FakeErp, InMemorySubmissionStore, WriteFault, submission_of
+from erpsync.testing.orders import (
+    FakeErp,
+    InMemorySubmissionStore,
+    MirroredOrder,
+    WriteFault,
+    submission_of,
+)
 from tests.unit.services.conftest import T0
 from tests.unit.services.test_orchestrator_properties import ScriptedEngine
 
@@ -49,6 +55,7 @@ class Service:
         self.outbox = InMemorySubmissionStore()
         self.erp = FakeErp()
         self.events = EventBus(buffer=10_000, history=10_000)
+        self.presses = 0
         self.orchestrator, self.lane = self._build()
 
     def _build(self) -> tuple[Orchestrator, OrderLane]:
@@ -76,8 +83,12 @@ class Service:
         await self.start()
 
     async def press(self, draft: str) -> None:
-        """An agent presses "Invia" (again): a draft has one live submission at most."""
-        queued = self.outbox.queue([submission_of(draft, self.clock.now())])
+        """An agent presses "Invia" (again). Each press comes with a new key, as "Invia"
+        makes one: only the outbox's one live submission a draft keeps a second press from
+        becoming a second order."""
+        self.presses += 1
+        fresh = submission_of(draft, self.clock.now(), key=f"key-{self.presses}")
+        queued = self.outbox.queue([fresh])
         await self.orchestrator.handle(SendOrders(tuple(s.id for s in queued)))
 
     def orders_in_erp(self) -> Counter[str]:
@@ -86,9 +97,15 @@ class Service:
     async def orders_sync(self) -> None:
         """The orders sync brings the ERP's orders into the mirror, then links them."""
         await self.orchestrator.run_until_idle()
-        for body, placed in self.erp.orders.values():
-            self.outbox.mirror[json.loads(body)["client_reference"]] = (placed.number, "inserito")
+        self.outbox.mirror = [
+            MirroredOrder.of(self._submission_of(body), placed.number)
+            for body, placed in self.erp.orders.values()
+        ]
         await self.lane.link_mirrored()
+
+    def _submission_of(self, body: str) -> Any:
+        reference = json.loads(body)["client_reference"]
+        return next(s for s in self.outbox.latest(1, [reference]).values())
 
     async def crash_at(self, gate: str) -> None:
         """Crash while a call waits at ``gate`` (if a call is made at all)."""
@@ -135,6 +152,7 @@ async def scenario(presses: list[str], plan: list[tuple[Any, ...]]) -> None:
     pressed = set(presses) | {s[1] for s in plan if s[0] == "press"}
     for draft in pressed:
         ended = service.outbox.latest(1, [draft])[draft]
+        assert not ended.state.pending
         assert in_erp[draft] <= 1, f"{draft}: never two orders"
         if ended.state == SubmissionState.PLACED:
             assert in_erp[draft] == 1, f"{draft}: placed means the ERP holds it"

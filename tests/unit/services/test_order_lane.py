@@ -9,11 +9,12 @@ from datetime import timedelta
 import pytest
 
 from erpsync.domain.submissions import SubmissionState
+from erpsync.domain.types import Trigger
 from erpsync.services.events import EventBus
 from erpsync.services.order_lane import OrderLane
 from erpsync.services.order_sender import OrderSender
 from erpsync.testing import FakeClock
-from erpsync.testing.orders import FakeErp, InMemorySubmissionStore, submission_of
+from erpsync.testing.orders import FakeErp, InMemorySubmissionStore, MirroredOrder, submission_of
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ async def test_orders_the_mirror_holds_are_linked_and_leave_the_lane(
 ) -> None:
     [queued] = outbox.queue([submission_of("draft-0001", clock.now())])
     await lane.load()
-    outbox.mirror["draft-0001"] = ("OV000042", "confermato")
+    outbox.mirror.append(MirroredOrder.of(queued, "OV000042", "confermato"))
     await lane.link_mirrored()
     assert len(lane) == 0
     linked = outbox.get(queued.id)
@@ -87,3 +88,27 @@ async def test_orders_the_mirror_holds_are_linked_and_leave_the_lane(
         SubmissionState.PLACED,
         "OV000042",
     )
+
+
+async def test_a_look_begun_before_a_decision_does_not_bring_the_order_back(
+    lane: OrderLane, outbox: InMemorySubmissionStore, clock: FakeClock
+) -> None:
+    [queued] = outbox.queue([submission_of("draft-0001", clock.now())])
+    await lane.load()
+    read_before = outbox.pending()  # what a look at the outbox read, before the send
+    await lane.send(queued.id, retry_after=timedelta(seconds=30))
+    assert len(lane) == 0
+    outbox.pending = lambda: read_before  # type: ignore[method-assign]  # its answer lands now
+    assert await lane.load(Trigger.SCHEDULE) == [], "decided here: stays out"
+    assert len(lane) == 0
+
+
+async def test_a_slow_look_at_the_outbox_moves_the_next_one_on(
+    lane: OrderLane, outbox: InMemorySubmissionStore, clock: FakeClock
+) -> None:
+    """Else the loop, told the look is due, would spin while the slow one runs."""
+    await clock.advance(30)
+    assert lane.poll(clock.now(), found=lambda: None)
+    await clock.advance(30)
+    lane.poll(clock.now(), found=lambda: None)  # the first one has not ended yet
+    assert lane.wake_at(clock.now()) == clock.now() + timedelta(seconds=30)

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from erpsync.domain.submissions import OrderRequest, Reason, Refusal, SubmissionState
-from erpsync.errors import IdempotencyConflictError, LostRoleError
+from erpsync.errors import ErpUnavailableError, IdempotencyConflictError, LostRoleError
 from erpsync.services.events import EventBus
 from erpsync.services.order_sender import OrderSender
 from erpsync.testing import FakeClock
@@ -110,16 +110,38 @@ async def test_an_erp_that_never_answers_is_given_up_on_after_the_time_limit(
     assert erp.in_flight == 0, "the call was cancelled"
 
 
-async def test_a_key_the_erp_holds_for_another_body_is_refused_never_retried(
+async def test_a_key_the_erp_holds_for_another_body_keeps_the_draft_locked_for_an_operator(
     sender: OrderSender, outbox: InMemorySubmissionStore, erp: FakeErp, clock: FakeClock
 ) -> None:
+    """Never a refusal: that would free the draft to be changed and sent as a second order."""
+
     async def conflict(*_: object) -> None:
         raise IdempotencyConflictError("key key-draft-0001 was used for another order")
 
     erp.place_order = conflict  # type: ignore[method-assign, assignment]
-    refused = await sender.send(recorded(outbox, clock))
-    assert refused is not None and refused.state == SubmissionState.REJECTED
-    assert refused.reasons[0].code == "idempotency_conflict"
+    waiting = await sender.send(recorded(outbox, clock))
+    assert waiting is not None and waiting.state == SubmissionState.QUEUED
+    assert waiting.state.holds_draft
+    assert "an operator must look" in (waiting.last_error or "")
+
+
+async def test_every_attempt_sends_the_content_recorded_byte_for_byte(
+    sender: OrderSender, outbox: InMemorySubmissionStore, erp: FakeErp, clock: FakeClock
+) -> None:
+    sent: list[tuple[str, str]] = []
+
+    async def record(content: str, key: str) -> None:
+        sent.append((content, key))
+        raise ErpUnavailableError("ERP unreachable: ReadTimeout")
+
+    erp.place_order = record  # type: ignore[method-assign, assignment]
+    submission_id = recorded(outbox, clock)
+    await sender.send(submission_id)
+    await clock.advance(2)
+    await sender.send(submission_id)
+    stored = outbox.get(submission_id)
+    assert stored is not None
+    assert sent == [(stored.content, stored.key)] * 2
 
 
 async def test_a_decided_or_unknown_submission_is_not_sent(

@@ -125,3 +125,22 @@ async def test_an_order_is_kept_when_the_orchestrator_cannot_be_told(
     [sent] = await service.send(anna, ["draft-0001"], Told(down=True))
     assert sent.submission is not None and service.outbox.pending() == [sent.submission]
     assert "action=submission_wake_failed user=anna submissions=1" in caplog.text
+
+
+async def test_invia_tutte_sends_in_the_order_given(
+    sqlite_engine: Engine, clock: FakeClock, drafts: DraftService, people: tuple[User, User]
+) -> None:
+    """Whatever the ids drawn (random in the service: here they sort backwards)."""
+    keys = (f"k{n:04d}" for n in itertools.count(9999, -1))
+    service = SubmissionService(
+        SqlDraftStore(sqlite_engine),
+        SqlSubmissionStore(sqlite_engine),
+        clock,
+        new_id=lambda: next(keys),
+    )
+    anna, _ = people
+    ids = [f"draft-{n:04d}" for n in (5, 1, 4, 2, 3)]
+    for draft_id in ids:
+        drafts.create(anna, draft_id, order())
+    await service.send(anna, ids, Told())
+    assert [s.draft_id for s in service.outbox.pending()] == ids

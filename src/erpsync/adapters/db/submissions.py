@@ -10,6 +10,7 @@ order and the draft shown beside it can never differ.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,7 @@ from erpsync.domain.submissions import (
 )
 from erpsync.errors import DraftChangedError, RecordNotFoundError
 
+log = logging.getLogger(__name__)
 _PENDING = (SubmissionState.QUEUED.value, SubmissionState.SENDING.value)
 _orders = mirror_tables["orders"]
 
@@ -71,7 +73,7 @@ def _row(s: Submission) -> dict[str, Any]:
         "draft_id": s.draft_id,
         "owner_id": s.owner_id,
         "idempotency_key": s.key,
-        "content": json.dumps(s.request.body(), sort_keys=True),
+        "content": s.content,
         "content_digest": s.request.content_digest,
         "draft_version": s.draft_version,
         "created_at": s.created_at,
@@ -86,6 +88,7 @@ def _submission(row: Any, erp_state: str | None = None) -> Submission:
         owner_id=row.owner_id,
         key=row.idempotency_key,
         request=OrderRequest.from_body(json.loads(row.content)),
+        content=row.content,
         draft_version=row.draft_version,
         state=SubmissionState(row.state),
         created_at=row.created_at,
@@ -132,7 +135,11 @@ class SqlSubmissionStore:
         for attempt in range(3):
             try:
                 with self._engine.begin() as conn:
-                    return [self._queue_one(conn, s) for s in batch]
+                    # drafts taken in one order by every transaction: two at once never
+                    # wait on each other in a circle
+                    by_draft = sorted(batch, key=lambda s: s.draft_id)
+                    queued = {s.draft_id: self._queue_one(conn, s) for s in by_draft}
+                    return [queued[s.draft_id] for s in batch]
             except IntegrityError:
                 # another replica recorded one of these drafts at the same moment: look again
                 if attempt == 2:
@@ -158,9 +165,15 @@ class SqlSubmissionStore:
         return None if row is None else _submission(row)
 
     def save(self, submission: Submission) -> Submission:
-        """A placed or rejected submission is never changed back (only the ERP state of a
-        placed one moves on); when that is asked, the stored one is returned."""
+        """A placed or rejected submission is never changed back, nor a placed one given
+        another number (only its ERP state moves on); when that is asked, the stored one is
+        returned."""
         final = (SubmissionState.PLACED.value, SubmissionState.REJECTED.value)
+        same_decision = (submissions.c.state == submission.state.value) & (
+            submissions.c.erp_number.is_(None)
+            if submission.erp_number is None
+            else submissions.c.erp_number == submission.erp_number
+        )
         with self._engine.begin() as conn:
             if self._fence is not None:
                 self._fence.check(conn)
@@ -168,8 +181,7 @@ class SqlSubmissionStore:
                 update(submissions)
                 .where(
                     submissions.c.id == submission.id,
-                    submissions.c.state.not_in(final)
-                    | (submissions.c.state == submission.state.value),
+                    submissions.c.state.not_in(final) | same_decision,
                 )
                 .values(**_changes(submission))
             )
@@ -205,7 +217,11 @@ class SqlSubmissionStore:
             [submissions.c.owner_id == owner_id, submissions.c.draft_id.in_(list(draft_ids))],
             [submissions.c.created_at, submissions.c.id],
         )
-        return {s.draft_id: s for s in found}  # the newest of each draft comes last
+        latest: dict[str, Submission] = {}
+        for s in found:  # oldest first: the newest of a draft stays, unless one lives
+            if s.draft_id not in latest or not latest[s.draft_id].state.holds_draft:
+                latest[s.draft_id] = s
+        return latest
 
     def placed(self, owner_id: int, limit: int = 200) -> list[Submission]:
         return self._with_erp_state(
@@ -227,15 +243,40 @@ class SqlSubmissionStore:
 
     def link_mirrored(self, now: datetime) -> list[Submission]:
         query = (
-            select(submissions, _orders.c.number.label("number"), _orders.c.state.label("erp"))
+            select(
+                submissions,
+                _orders.c.number.label("number"),
+                _orders.c.state.label("erp"),
+                _orders.c.customer_code.label("customer"),
+                _orders.c.date.label("day"),
+            )
             .select_from(
                 submissions.join(_orders, _orders.c.client_reference == submissions.c.draft_id)
             )
             .where(submissions.c.state.in_(_PENDING), _orders.c.deleted_at.is_(None))
         )
+        found: dict[str, tuple[Submission, list[PlacedOrder]]] = {}
         with self._engine.connect() as conn:
-            found = [(_submission(row), row.number, row.erp) for row in conn.execute(query)]
-        return [self.save(s.placed(PlacedOrder(number, state), now)) for s, number, state in found]
+            for row in conn.execute(query):
+                submission = _submission(row)
+                request = submission.request
+                if (row.customer, row.day) != (request.customer_code, request.order_date):
+                    continue  # another order under the same reference: not this one
+                entry = found.setdefault(submission.id, (submission, []))
+                entry[1].append(PlacedOrder(row.number, row.erp))
+        linked = []
+        for submission, orders in found.values():
+            if len(orders) > 1:
+                numbers = ", ".join(sorted(o.number for o in orders))
+                log.error(
+                    "action=submission_link_ambiguous submission=%s draft=%s orders=%s",
+                    submission.id,
+                    submission.draft_id,
+                    numbers,
+                )
+                continue  # the ERP holds several: an operator must look, nothing is guessed
+            linked.append(self.save(submission.placed(orders[0], now)))
+        return [s for s in linked if s.state == SubmissionState.PLACED]
 
     def decided_since(self, since: datetime) -> dict[str, int]:
         query = (

@@ -11,6 +11,10 @@ const sent = document.getElementById("sent-list");
 const sendAll = document.getElementById("send-all");
 const STEPS = ["submission_queued", "submission_started", "order_placed", "order_rejected", "submission_retried"];
 const POLL_MS = 5000;
+// After a send the page keeps looking this long, whatever it last heard.
+const FOLLOW_MS = 30000;
+let changes = 0; // local changes: a refresh begun before one is out of date
+let sentAt = 0;
 
 for (const stamp of document.querySelectorAll("[data-timestamp]")) {
   stamp.textContent = t("drafts.updated", { at: formatDateTime(stamp.dataset.timestamp) });
@@ -24,12 +28,8 @@ function showError(text) {
 
 const stateOf = (draft) => (draft.submission ? draft.submission.state : null);
 
-// May go to the ERP now: never sent, or refused and changed since.
-function sendable(draft) {
-  const submission = draft.submission;
-  if (!submission) return true;
-  return submission.state === "rejected" && draft.updatedAt > submission.decidedAt;
-}
+// May go to the ERP now (the server says: never sent, or refused and changed since).
+const sendable = (draft) => draft.sendable === true;
 
 const pending = () => [...drafts.values()].some((d) => ["queued", "sending"].includes(stateOf(d)));
 
@@ -61,8 +61,10 @@ function render() {
 }
 
 async function refresh() {
+  const before = changes;
   try {
     const answer = await api("GET", "/api/drafts");
+    if (changes !== before) return; // a send or a delete since: its answer is newer
     drafts.clear();
     for (const draft of answer.drafts) drafts.set(draft.id, draft);
     render();
@@ -94,19 +96,24 @@ function listen() {
   source.addEventListener("resync", () => pending() && refreshSoon());
   window.addEventListener("pagehide", () => source.close());
   // With a weak signal the stream may drop without a word: poll while orders are on their way.
-  setInterval(() => pending() && refresh(), POLL_MS);
+  setInterval(() => (pending() || Date.now() - sentAt < FOLLOW_MS) && refresh(), POLL_MS);
 }
 
 function sentOne(item) {
   const draft = drafts.get(item.draftId);
   if (!draft) return;
-  if (item.submission) draft.submission = item.submission;
+  if (item.submission) {
+    draft.submission = item.submission;
+    draft.sendable = false;
+  }
   if (item.error) showError(item.error);
 }
 
 async function send(ids, button) {
   button.disabled = true;
   showError("");
+  changes += 1;
+  sentAt = Date.now();
   try {
     if (ids.length === 1) {
       const draft = await postJson(`/api/drafts/${encodeURIComponent(ids[0])}/submit`, {});
@@ -132,6 +139,7 @@ async function remove(card, button) {
   button.disabled = true;
   try {
     await api("DELETE", `/api/drafts/${encodeURIComponent(card.dataset.draftId)}`);
+    changes += 1;
     drafts.delete(card.dataset.draftId);
     card.remove();
     render();

@@ -34,7 +34,7 @@ export function renderSubmission(box, draft, { formatDate, formatTime, formatDat
     const reasons = element("ul", "reasons");
     for (const reason of submission.reasons) reasons.append(element("li", "", reasonText(reason, t)));
     box.append(reasons);
-    if (!(draft.updatedAt > submission.decidedAt)) box.append(element("p", "muted", t("drafts.resend_hint")));
+    if (!draft.sendable) box.append(element("p", "muted", t("drafts.resend_hint")));
     return;
   }
   const label = state === "sending" ? t("drafts.state.sending") : t("drafts.state.queued");

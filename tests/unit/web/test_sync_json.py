@@ -1,0 +1,102 @@
+"""What the status document and the live stream tell each user: their own form and orders in
+full, everyone else's as counts and places in line."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from erpsync.domain.snapshot import OrderView
+from erpsync.services.events import Event, EventAction
+from erpsync.services.status import build_report
+from erpsync.web.sync_json import event_json, orders_json
+from tests.unit.adapters.test_metrics import idle_snapshot
+from tests.unit.services.test_status import ROLE
+
+T = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+ANNA, BRUNO = 7, 8
+
+
+def placed_event(owner: int) -> Event:
+    return Event(
+        41,
+        EventAction.SUBMISSION_RETRIED,
+        T,
+        {
+            "submission": "sub-1",
+            "draft": "draft-anna-0001",
+            "owner": owner,
+            "customer": "C000160",
+            "attempt": 2,
+            "cause": "ERP answered 201 without a number: {'client_reference': 'draft-anna-0001'}",
+        },
+    )
+
+
+def test_an_agents_own_order_steps_come_whole_and_marked_mine() -> None:
+    shown = event_json(placed_event(ANNA), ANNA)
+    assert shown["mine"] is True
+    assert (shown["draft"], shown["customer"], shown["attempt"]) == (
+        "draft-anna-0001",
+        "C000160",
+        2,
+    )
+    assert "owner" not in shown, "nobody is told who owns a step"
+
+
+def test_another_agents_order_steps_say_only_that_something_happened() -> None:
+    shown = event_json(placed_event(ANNA), BRUNO)
+    assert shown == {"seq": 41, "action": "submission_retried", "at": T.isoformat(), "attempt": 2}
+    assert "draft-anna" not in str(shown)
+
+
+def test_a_form_session_is_named_to_its_owner_only() -> None:
+    opened = Event(
+        3, EventAction.SESSION_OPENED, T, {"session": "tab-1", "owner": ANNA, "sessions": 2}
+    )
+    assert event_json(opened, ANNA)["session"] == "tab-1"
+    assert event_json(opened, BRUNO) == {
+        "seq": 3,
+        "action": "session_opened",
+        "at": T.isoformat(),
+        "sessions": 2,
+    }
+
+
+def orders_report() -> object:
+    mine = OrderView("sub-1", "draft-anna-0001", ANNA, "C000160", T, 2, "A01", T, None, "boom")
+    theirs = replace(
+        mine,
+        submission_id="sub-2",
+        draft_id="draft-bruno-0001",
+        owner=BRUNO,
+        customer_code="C000322",
+        agent_code="A02",
+        sending_since=None,
+    )
+    snapshot = replace(idle_snapshot(), orders=(mine, theirs))
+    return build_report(
+        snapshot, {t: [] for t in snapshot.schedule}, T, ROLE, {"placed": 3, "rejected": 1}
+    )
+
+
+def test_the_line_of_orders_shows_an_agent_their_own_and_only_places_of_the_others() -> None:
+    shown = orders_json(orders_report(), ANNA, admin=False)  # type: ignore[arg-type]
+    assert (shown["waiting"], shown["sending"], shown["placedToday"], shown["rejectedToday"]) == (
+        2,
+        True,
+        3,
+        1,
+    )
+    own, other = shown["queue"]
+    assert (own["mine"], own["draftId"], own["lastError"]) == (True, "draft-anna-0001", "boom")
+    assert other["mine"] is False and other["position"] == 2
+    assert not {"draftId", "customerCode", "submission", "lastError", "agentCode"} & set(other)
+
+
+def test_an_admin_sees_whose_every_order_is() -> None:
+    shown = orders_json(orders_report(), None, admin=True)  # type: ignore[arg-type]
+    assert [(o["draftId"], o["agentCode"]) for o in shown["queue"]] == [
+        ("draft-anna-0001", "A01"),
+        ("draft-bruno-0001", "A02"),
+    ]
