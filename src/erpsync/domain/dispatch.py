@@ -8,7 +8,10 @@ and applies these decisions; it decides nothing itself:
   are interactive work, open forms do not hold them); then the queued syncs in run order
   (priority, then arrival), skipping those the pause gate holds back — unless they are
   *overdue*: held back by open forms for longer than their starvation budget (SPEC §2.11),
-  they run in the gaps between interactive work.
+  they run in the gaps between interactive work. With a large sales force there may be no
+  gap (a form opens every second), so interactive work and an overdue sync take turns: once
+  a smart sync or an order has run, an overdue sync goes first, and gives way again at its
+  next page — a page of progress each turn, a page of delay for the form.
 * :func:`yield_reason` — a running sync gives way at its next page boundary when the service
   shuts down, when an order form opens (unless it is ``customers``, the one type a form lets
   through, or an overdue sync), or when a Smart Customer Sync or an order is waiting. The
@@ -123,6 +126,8 @@ class Situation:
         smart_waiting: An order form asked for a Smart Customer Sync that has not started.
         submission_ready: The oldest order waiting to be sent now (not waiting out a retry
             delay), by its submission's id.
+        interactive_last: The operation that ended last was interactive (a smart sync or an
+            order): an overdue sync has its turn before the next.
         running: The operation with the ERP now, if any.
         shutting_down: The service is stopping: nothing starts, a running sync stops.
         preemption: Whether a running sync gives way at all (off only to measure a plain
@@ -135,6 +140,7 @@ class Situation:
     forms_open: bool = False
     smart_waiting: bool = False
     submission_ready: str | None = None
+    interactive_last: bool = False
     running: Operation | None = None
     shutting_down: bool = False
     preemption: bool = True
@@ -166,6 +172,11 @@ def next_start(queue: Sequence[SyncRequest], situation: Situation) -> Operation 
     """
     if situation.running is not None or situation.shutting_down:
         return None
+    interactive_waits = situation.smart_waiting or situation.submission_ready is not None
+    if interactive_waits and situation.interactive_last:
+        turn = next((r for r in queue if overdue(r, situation)), None)
+        if turn is not None:
+            return SyncOperation.sync(turn, overdue=True)
     if situation.smart_waiting:
         return SyncOperation(
             OperationKind.SMART_SYNC, SyncType.CUSTOMERS, situation.smart_mode, Trigger.SMART

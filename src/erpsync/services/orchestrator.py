@@ -107,6 +107,7 @@ class Orchestrator:
             name="erpsync-orchestrator",
         )
         self._stopping = False
+        self._interactive_last = False
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -238,16 +239,11 @@ class Orchestrator:
         return SyncRequested(type, answer.outcome, answer.mode, self._queue.position(type))
 
     def _accept(
-        self, type: SyncType, mode: SyncMode, trigger: Trigger, now: datetime
+        self, type: SyncType, mode: SyncMode, trigger: Trigger, at: datetime
     ) -> SyncRequested:
-        running = self._running
+        sync = self._running if isinstance(self._running, Running) else None
         return self._requests.accept(
-            type,
-            mode,
-            trigger,
-            now,
-            running=running if isinstance(running, Running) else None,
-            situation=self._situation,
+            type, mode, trigger, at, running=sync, situation=self._situation
         )
 
     async def _open_form(self, command: OpenForm) -> FormOpened:
@@ -304,6 +300,7 @@ class Orchestrator:
             forms_open=self._forms.open_anywhere,
             smart_waiting=self._forms.smart.waiting,
             submission_ready=None if self._orders is None else self._orders.ready(now),
+            interactive_last=self._interactive_last,
             running=None if running is None else running.operation,
             shutting_down=self._stopping,
             preemption=self._config.preemption,
@@ -357,6 +354,7 @@ class Orchestrator:
         assert self._orders is not None
         await self._orders.send(sending.operation.submission_id, self._config.page_deadline)
         self._running = None
+        self._interactive_last = True
         self._loop.wake()  # a retry delay may have begun: the loop must wake for its end
         self._dispatch()
 
@@ -377,6 +375,7 @@ class Orchestrator:
         if op.type == SyncType.ORDERS and run.status == RunStatus.COMPLETED and self._orders:
             await self._orders.link_mirrored()  # orders placed though their answer was lost
         self._running = None
+        self._interactive_last = op.smart
         watch.ended(run)
         self._finish(op, run, self._clock.now())
         self._dispatch()

@@ -44,6 +44,7 @@ SITUATIONS = st.builds(
     forms_open=st.booleans(),
     smart_waiting=st.booleans(),
     submission_ready=st.none() | SUBMISSION_IDS,
+    interactive_last=st.booleans(),
     running=st.none() | OPERATIONS,
     shutting_down=st.booleans(),
     preemption=st.booleans(),
@@ -73,6 +74,13 @@ def test_what_starts_next(queue: list[SyncRequest], situation: Situation) -> Non
     chosen = next_start(queue, situation)
     if situation.running is not None or situation.shutting_down:
         assert chosen is None, "one operation at a time, and nothing new while stopping"
+        return
+    overdue_ones = [r for r in queue if overdue(r, situation)]
+    interactive = situation.smart_waiting or situation.submission_ready is not None
+    if interactive and situation.interactive_last and overdue_ones:
+        assert chosen == SyncOperation.sync(overdue_ones[0], overdue=True), (
+            "after interactive work, an overdue sync has its turn"
+        )
         return
     if situation.smart_waiting:
         assert chosen == SyncOperation(

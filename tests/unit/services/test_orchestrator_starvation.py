@@ -112,3 +112,62 @@ async def overdue_gives_way(world: World) -> None:
     [products] = world.runs.recent(SyncType.PRODUCTS)
     assert products.status == "completed"
     assert len(products.segments) == 2
+
+
+class TestFormsBackToBack:
+    @pytest.fixture
+    def orchestrator_config(self) -> OrchestratorConfig:
+        return OrchestratorConfig(
+            scheduler=False, lease_ttl=timedelta(hours=4), safety_timeout=timedelta(hours=4)
+        )
+
+    async def test_an_overdue_sync_takes_turns_with_smart_syncs_that_never_leave_a_gap(
+        self, world: World
+    ) -> None:
+        """A large sales force: the next form opens while each smart sync runs, so a smart
+        sync is always waiting. The overdue sync still gets a page between two of them."""
+        orch = world.orchestrator
+        await orch.start()
+        await world.open_form("tab-0000000")
+        await world.request(SyncType.PRODUCTS, SyncMode.FULL)
+        world.source.gate(SyncType.PRODUCTS)
+        world.source.gate(SyncType.CUSTOMERS)
+        await world.clock.advance(2 * 90 * 60)
+        await world.ping("tab-0000000", active=True)
+        await world.until(world.blocked_on(SyncType.PRODUCTS), "the overdue sync has begun")
+
+        forms = [asyncio.create_task(world.open_form(f"tab-000000{n}")) for n in (1,)]
+        await world.settle()
+        world.source.release(SyncType.PRODUCTS, 1)  # its page in flight; then it gives way
+        await world.until(world.blocked_on(SyncType.CUSTOMERS), "smart sync 1 runs")
+        forms.append(asyncio.create_task(world.open_form("tab-0000002")))  # one more waits
+        await world.settle()
+        world.source.release(SyncType.CUSTOMERS, 1)
+        await world.until(world.blocked_on(SyncType.PRODUCTS), "products has its turn")
+        running = world.snapshot().running
+        assert running is not None and running.type == SyncType.PRODUCTS
+        assert running.stopping == YieldReason.SMART_SYNC, "and gives way after this page"
+        world.source.release(SyncType.PRODUCTS, 1)
+        await world.until(world.blocked_on(SyncType.CUSTOMERS), "smart sync 2 runs")
+        world.source.open(SyncType.CUSTOMERS)
+        world.source.open(SyncType.PRODUCTS)
+        for form in forms:
+            assert (await form).status == "completed"
+        await orch.run_until_idle()
+        steps = [
+            (e.action.value, e.fields.get("type"))
+            for e in world.actions(
+                "sync_started", "sync_resumed", "sync_preempted", "smart_sync_completed"
+            )
+        ]
+        assert steps[-7:] == [
+            ("sync_started", SyncType.CUSTOMERS),  # smart sync 1
+            ("smart_sync_completed", None),
+            ("sync_resumed", SyncType.PRODUCTS),  # its turn: one page
+            ("sync_preempted", SyncType.PRODUCTS),
+            ("sync_started", SyncType.CUSTOMERS),  # smart sync 2
+            ("smart_sync_completed", None),
+            ("sync_resumed", SyncType.PRODUCTS),  # nothing waits: it runs to its end
+        ]
+        [products] = world.runs.recent(SyncType.PRODUCTS)
+        assert products.status == "completed"
