@@ -17,37 +17,45 @@ from erpsync.services.status import StatusService
 from erpsync.services.submissions import SubmissionService
 
 
-def get_services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_control(request: Request) -> Control:
+# The dependencies below do no I/O: ``async`` keeps FastAPI from sending each one through
+# the worker-thread pool, a hop that costs more than the work.
+
+
+async def get_services(request: Request) -> Services:
+    return services_of(request)
+
+
+async def get_control(request: Request) -> Control:
     """The orchestrator in charge: in this process, or reached through the database."""
-    return get_services(request).node.control
+    return services_of(request).node.control
 
 
-def get_status(request: Request) -> StatusService:
-    return get_services(request).status
+async def get_status(request: Request) -> StatusService:
+    return services_of(request).status
 
 
-def get_accounts(request: Request) -> Accounts:
-    return get_services(request).accounts
+async def get_accounts(request: Request) -> Accounts:
+    return services_of(request).accounts
 
 
-def get_drafts(request: Request) -> DraftService:
-    return get_services(request).drafts
+async def get_drafts(request: Request) -> DraftService:
+    return services_of(request).drafts
 
 
-def get_order_data(request: Request) -> OrderFormData:
-    return get_services(request).order_data
+async def get_order_data(request: Request) -> OrderFormData:
+    return services_of(request).order_data
 
 
-def get_submissions(request: Request) -> SubmissionService:
-    return get_services(request).submissions
+async def get_submissions(request: Request) -> SubmissionService:
+    return services_of(request).submissions
 
 
-def current_user(request: Request) -> User:
+async def current_user(request: Request) -> User:
     """The signed-in user the auth gate found; 401 if there is none."""
     user: User | None = getattr(request.state, "user", None)
     if user is None:
@@ -55,7 +63,7 @@ def current_user(request: Request) -> User:
     return user
 
 
-def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
+async def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
     if not user.is_admin:
         raise ForbiddenError("only an admin may do this")
     return user

@@ -74,7 +74,7 @@ class Pages:
         return response
 
 
-def get_pages(request: Request) -> Pages:
+async def get_pages(request: Request) -> Pages:
     pages: Pages = request.app.state.pages
     return pages
 
