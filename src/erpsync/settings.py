@@ -72,6 +72,9 @@ class Settings(BaseSettings):
         15.0, ge=2, le=600, description="how long the orchestrator role outlives its holder"
     )
     full_sync_every_h: float = Field(24.0, gt=0, le=24 * 30)
+    worker_threads: int = Field(
+        4, ge=1, le=256, description="threads that do the requests' database work"
+    )
 
     demo_erp_host: str = "127.0.0.1"
     demo_erp_port: int = Field(8765, ge=1, le=65535)

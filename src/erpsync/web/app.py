@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -28,11 +31,22 @@ STATIC = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "erpsync_session"
 
 
+def size_worker_pools(threads: int) -> None:
+    """Both pools that run blocking work off the event loop (Starlette's for ``def`` routes,
+    asyncio's for ``to_thread``) get ``threads`` threads each. A few threads do the same work
+    as forty for less: every thread more is one more to hand the GIL to between queries."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(threads, thread_name_prefix="erpsync-worker")
+    )
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, source: ErpSource | None = None
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        size_worker_pools(settings.worker_threads)
         async with AsyncExitStack() as stack:
             app.state.services = await build_services(settings, stack, clock=clock, source=source)
             yield
