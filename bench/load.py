@@ -5,7 +5,8 @@ against a fresh SQLite file or a fresh PostgreSQL database. Each agent is a user
 (agent codes A01-A03, the demo data's) signing in with an API token, and works the form as its
 page does (see ``load_agents.py``). Before the load, the six types are mirrored in full and
 every type is made due every minute, so syncs come due all through the load; then one agent
-alone works the form (the baseline, in the same run) and then all of them.
+alone works the form (the baseline, in the same run) and then all of them, with every type
+requested as they start.
 
 Printed per route: requests, errors, p50/p95/p99 loaded, the same with one agent, the ratio,
 and the 250 ms p95 target; then how long each sync type went without a completed run, the
@@ -17,6 +18,9 @@ its single session busy, so the smart syncs wait for the page in flight and the 
 hold the session as long as they do in the field. ``instant`` measures the web tier alone.
 
     python bench/load.py [--agents 200] [--seconds 60] [--database sqlite|postgres|both]
+
+``ERPSYNC_WORKER_THREADS`` set for the bench reaches the server; nothing else of the caller's
+``ERPSYNC_*`` does.
 
 Exits non-zero only when the bench could not run; missed targets are printed, not fatal.
 """
@@ -68,6 +72,8 @@ from erpsync.demo_erp import DemoErpConfig
 from erpsync.services.accounts import Accounts
 
 SRC = Path(__file__).resolve().parents[1] / "src"
+#: Settings of the bench's own environment that reach the server, to compare tunings.
+PASSED_ON = frozenset({"ERPSYNC_WORKER_THREADS"})
 ERP_TOKEN = "demo-token"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 #: Upper bounds on the waits, so a broken build ends the bench instead of hanging it.
@@ -98,8 +104,9 @@ class BenchSettings:
     ramp_s: float = 5.0
     profile: str = "realistic"
     interval_minutes: float = 1.0
-    #: How many intervals open forms may hold a type back before it runs anyway: half of one,
-    #: so the 60 s of load outlast the budget and show whether the types still sync.
+    #: How many intervals open forms may hold a type back before it runs anyway: half of one;
+    #: every type is requested as the load begins, so the 60 s of load outlast the budget and
+    #: show whether the types still sync.
     starvation_budget: float = 0.5
     drain_s: float = 60.0
     seed: int = 7
@@ -196,7 +203,7 @@ class Server:
 def server_env(
     url: str, folder: Path, port: int, erp_port: int, profile: str, budget: float
 ) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ERPSYNC_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ERPSYNC_") or k in PASSED_ON}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p)
     env.update(
         ERPSYNC_DATABASE_URL=url,
@@ -428,6 +435,8 @@ async def measure(settings: BenchSettings, database: str, url: str, folder: Path
                 seed=settings.seed,
             )
             progress(f"{database}: load, {settings.agents} agents for {settings.seconds:g} s")
+            # Every type wanted as the load begins: each is past its budget well inside it.
+            (await admin.post("/api/sync/all")).raise_for_status()
             reasons = asyncio.create_task(queued_reasons(admin, max(0.0, settings.seconds - 1)))
             load, crew = await measured_phase(
                 server,
