@@ -387,7 +387,7 @@ def progress(message: str) -> None:
 
 
 def _notes(settings: BenchSettings, load: Phase) -> list[str]:
-    notes = []
+    notes = [f"{k}={os.environ[k]} for the server" for k in sorted(PASSED_ON) if k in os.environ]
     lag = percentile(list(load.lag), 0.99)
     if lag is not None and lag > LAG_WARNING_S:
         notes.append(

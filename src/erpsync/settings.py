@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     )
     full_sync_every_h: float = Field(24.0, gt=0, le=24 * 30)
     worker_threads: int = Field(
-        4, ge=1, le=256, description="threads that do the requests' database work"
+        4, ge=1, le=256, description="threads the routes' database work runs on at once"
     )
 
     demo_erp_host: str = "127.0.0.1"

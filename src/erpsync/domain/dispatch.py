@@ -11,7 +11,8 @@ and applies these decisions; it decides nothing itself:
   they run in the gaps between interactive work. With a large sales force there may be no
   gap (a form opens every second), so interactive work and an overdue sync take turns: once
   a smart sync or an order has run, an overdue sync goes first, and gives way again at its
-  next page — a page of progress each turn, a page of delay for the form.
+  next page — a page of progress each turn, a page of delay for the form. Without preemption
+  (measured as a baseline only) a sync would not give way, so it takes no turn.
 * :func:`yield_reason` — a running sync gives way at its next page boundary when the service
   shuts down, when an order form opens (unless it is ``customers``, the one type a form lets
   through, or an overdue sync), or when a Smart Customer Sync or an order is waiting. The
@@ -173,7 +174,7 @@ def next_start(queue: Sequence[SyncRequest], situation: Situation) -> Operation 
     if situation.running is not None or situation.shutting_down:
         return None
     interactive_waits = situation.smart_waiting or situation.submission_ready is not None
-    if interactive_waits and situation.interactive_last:
+    if interactive_waits and situation.interactive_last and situation.preemption:
         turn = next((r for r in queue if overdue(r, situation)), None)
         if turn is not None:
             return SyncOperation.sync(turn, overdue=True)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
@@ -31,14 +29,12 @@ STATIC = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "erpsync_session"
 
 
-def size_worker_pools(threads: int) -> None:
-    """Both pools that run blocking work off the event loop (Starlette's for ``def`` routes,
-    asyncio's for ``to_thread``) get ``threads`` threads each. A few threads do the same work
-    as forty for less: every thread more is one more to hand the GIL to between queries."""
+def limit_route_threads(threads: int) -> None:
+    """The ``def`` routes (their database work) run on at most ``threads`` threads at once,
+    instead of anyio's forty: a few do the same work for less, as every thread more is one
+    more to hand the GIL to between queries. The orchestrator's own blocking work keeps
+    asyncio's pool, so a burst of requests never holds up a sync's pages or the role's lease."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-    asyncio.get_running_loop().set_default_executor(
-        ThreadPoolExecutor(threads, thread_name_prefix="erpsync-worker")
-    )
 
 
 def create_app(
@@ -46,7 +42,7 @@ def create_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        size_worker_pools(settings.worker_threads)
+        limit_route_threads(settings.worker_threads)
         async with AsyncExitStack() as stack:
             app.state.services = await build_services(settings, stack, clock=clock, source=source)
             yield

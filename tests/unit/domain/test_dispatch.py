@@ -77,7 +77,8 @@ def test_what_starts_next(queue: list[SyncRequest], situation: Situation) -> Non
         return
     overdue_ones = [r for r in queue if overdue(r, situation)]
     interactive = situation.smart_waiting or situation.submission_ready is not None
-    if interactive and situation.interactive_last and overdue_ones:
+    if interactive and situation.interactive_last and overdue_ones and situation.preemption:
+        # without preemption a sync never gives way, so it never takes a turn from a form
         assert chosen == SyncOperation.sync(overdue_ones[0], overdue=True), (
             "after interactive work, an overdue sync has its turn"
         )
