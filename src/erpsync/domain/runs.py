@@ -7,6 +7,7 @@ of a run's state is one of the transitions below, the same for every store.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -163,3 +164,23 @@ class SyncRun:
 
     def with_checkpoint(self, checkpoint: Checkpoint) -> SyncRun:
         return replace(self, checkpoint=checkpoint)
+
+
+class RunTransitions:
+    """A store's run changes as the transitions above: a store says only how it loads, changes
+    and saves one run (``_transition``), and every store changes runs the same way."""
+
+    def _transition(self, run_id: int, change: Callable[[SyncRun], SyncRun]) -> SyncRun:
+        raise NotImplementedError
+
+    def resume(self, run_id: int, at: datetime) -> SyncRun:
+        return self._transition(run_id, lambda run: run.resumed(at))
+
+    def complete(self, run_id: int, at: datetime, *, deleted: int = 0) -> SyncRun:
+        return self._transition(run_id, lambda run: run.completed(at, deleted=deleted))
+
+    def interrupt(self, run_id: int, at: datetime) -> SyncRun:
+        return self._transition(run_id, lambda run: run.interrupted(at))
+
+    def fail(self, run_id: int, at: datetime, kind: ErrorKind, error: str) -> SyncRun:
+        return self._transition(run_id, lambda run: run.failed(at, kind, error))

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from erpsync.domain.catalog import RecordSpec
-from erpsync.domain.runs import Checkpoint, RunStatus, SyncRun
+from erpsync.domain.runs import Checkpoint, RunStatus, RunTransitions, SyncRun
 from erpsync.domain.types import SyncMode, SyncType, Trigger, TypeSchedule
-from erpsync.errors import ErrorKind, RecordNotFoundError
+from erpsync.errors import RecordNotFoundError
 from erpsync.ports import Document, HashLookup, Lease, PageWrite, StoredCommand
 
 
@@ -131,7 +131,7 @@ class InMemoryMirrorStore:
         return [q for q in self._quarantine if q["run_id"] == run_id]
 
 
-class InMemoryRunStore:
+class InMemoryRunStore(RunTransitions):
     """:class:`~erpsync.ports.RunStore` in dictionaries, following the SQL store's rules."""
 
     def __init__(self) -> None:
@@ -179,18 +179,6 @@ class InMemoryRunStore:
     def _transition(self, run_id: int, change: Callable[[SyncRun], SyncRun]) -> SyncRun:
         run = self._runs[run_id] = change(self.get(run_id))
         return run
-
-    def resume(self, run_id: int, at: datetime) -> SyncRun:
-        return self._transition(run_id, lambda run: run.resumed(at))
-
-    def complete(self, run_id: int, at: datetime, *, deleted: int = 0) -> SyncRun:
-        return self._transition(run_id, lambda run: run.completed(at, deleted=deleted))
-
-    def interrupt(self, run_id: int, at: datetime) -> SyncRun:
-        return self._transition(run_id, lambda run: run.interrupted(at))
-
-    def fail(self, run_id: int, at: datetime, kind: ErrorKind, error: str) -> SyncRun:
-        return self._transition(run_id, lambda run: run.failed(at, kind, error))
 
     def interrupt_abandoned(self) -> list[SyncRun]:
         running = sorted(r.id for r in self._runs.values() if r.status == RunStatus.RUNNING)

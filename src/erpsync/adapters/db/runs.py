@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,14 @@ from sqlalchemy.engine import Connection
 
 from erpsync.adapters.db.cluster import SqlRoleFence
 from erpsync.adapters.db.tables import sync_runs, sync_state
-from erpsync.domain.runs import Checkpoint, RunStatus, Segment, SyncCounts, SyncRun
+from erpsync.domain.runs import (
+    Checkpoint,
+    RunStatus,
+    RunTransitions,
+    Segment,
+    SyncCounts,
+    SyncRun,
+)
 from erpsync.domain.types import SyncMode, SyncType, Trigger
 from erpsync.errors import ErrorKind, RecordNotFoundError
 
@@ -73,7 +81,7 @@ def _state(run: SyncRun) -> dict[str, Any]:
     }
 
 
-class SqlRunStore:
+class SqlRunStore(RunTransitions):
     """:class:`~erpsync.ports.RunStore` on SQL. With a ``fence``, every change of a run checks
     that this process holds the orchestrator role, as the page writes do."""
 
@@ -142,7 +150,7 @@ class SqlRunStore:
         conn.execute(update(sync_runs).where(sync_runs.c.id == run.id).values(**_state(run)))
         return run
 
-    def _transition(self, run_id: int, change: Any) -> SyncRun:
+    def _transition(self, run_id: int, change: Callable[[SyncRun], SyncRun]) -> SyncRun:
         with self._engine.begin() as conn:
             self._check(conn)
             row = conn.execute(select(sync_runs).where(sync_runs.c.id == run_id)).first()
@@ -150,18 +158,6 @@ class SqlRunStore:
                 raise RecordNotFoundError("sync run", str(run_id))
             saved = self._save(conn, change(_run_from_row(row)))
         return saved
-
-    def resume(self, run_id: int, at: datetime) -> SyncRun:
-        return self._transition(run_id, lambda run: run.resumed(at))
-
-    def complete(self, run_id: int, at: datetime, *, deleted: int = 0) -> SyncRun:
-        return self._transition(run_id, lambda run: run.completed(at, deleted=deleted))
-
-    def interrupt(self, run_id: int, at: datetime) -> SyncRun:
-        return self._transition(run_id, lambda run: run.interrupted(at))
-
-    def fail(self, run_id: int, at: datetime, kind: ErrorKind, error: str) -> SyncRun:
-        return self._transition(run_id, lambda run: run.failed(at, kind, error))
 
     def interrupt_abandoned(self) -> list[SyncRun]:
         query = (
