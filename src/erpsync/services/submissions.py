@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from erpsync.domain.commands import SendOrders
-from erpsync.domain.submissions import Submission, may_send
+from erpsync.domain.drafts import Draft
+from erpsync.domain.submissions import Submission, SubmissionState, may_send
 from erpsync.domain.users import User
 from erpsync.errors import (
     ErpSyncError,
@@ -42,6 +43,27 @@ class Sent:
     draft_id: str
     submission: Submission | None
     error: ErpSyncError | None = None
+
+
+@dataclass(frozen=True)
+class DraftBook:
+    """A user's drafts, newest first, each with its latest submission to the ERP."""
+
+    drafts: list[tuple[Draft, Submission | None]]
+
+    @staticmethod
+    def _placed(submission: Submission | None) -> bool:
+        return submission is not None and submission.state == SubmissionState.PLACED
+
+    @property
+    def placed(self) -> list[tuple[Draft, Submission | None]]:
+        """The ones the ERP holds now ("Inviati")."""
+        return [(d, s) for d, s in self.drafts if self._placed(s)]
+
+    @property
+    def unsent(self) -> list[tuple[Draft, Submission | None]]:
+        """The ones not placed yet: what the order form calls "bozze"."""
+        return [(d, s) for d, s in self.drafts if not self._placed(s)]
 
 
 class SubmissionService:
@@ -111,6 +133,12 @@ class SubmissionService:
 
     def latest(self, user: User, draft_ids: Sequence[str]) -> dict[str, Submission]:
         return self.outbox.latest(user.id, draft_ids)
+
+    def book(self, user: User) -> DraftBook:
+        """The user's drafts with their submissions, as the drafts list and page show them."""
+        mine = self._drafts.owned_by(user.id)
+        latest = self.latest(user, [d.id for d in mine])
+        return DraftBook([(d, latest.get(d.id)) for d in mine])
 
 
 def _refused_again(refused: Submission) -> OrderRefusedError:

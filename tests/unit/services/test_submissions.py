@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from erpsync.adapters.db.drafts import SqlDraftStore
 from erpsync.adapters.db.submissions import SqlSubmissionStore
 from erpsync.domain.commands import Command, SendOrders
-from erpsync.domain.submissions import Reason, SubmissionState
+from erpsync.domain.submissions import PlacedOrder, Reason, SubmissionState
 from erpsync.domain.users import User
 from erpsync.errors import OrchestratorUnavailableError, OrderRefusedError, RecordNotFoundError
 from erpsync.services.drafts import DraftInput, DraftService, LineInput
@@ -144,3 +144,24 @@ async def test_invia_tutte_sends_in_the_order_given(
         drafts.create(anna, draft_id, order())
     await service.send(anna, ids, Told())
     assert [s.draft_id for s in service.outbox.pending()] == ids
+
+
+async def test_the_book_splits_the_drafts_the_erp_holds_from_the_others(
+    service: SubmissionService, drafts: DraftService, people: tuple[User, User], clock: FakeClock
+) -> None:
+    anna, bruno = people
+    for n in (1, 2, 3):
+        drafts.create(anna, f"draft-000{n}", order())
+        await clock.advance(1)
+    drafts.create(bruno, "draft-bruno", order(customer="C3"))
+    sent = await service.send(anna, ["draft-0001", "draft-0002"], Told())
+    first, second = (s.submission for s in sent)
+    assert first is not None and second is not None
+    service.outbox.save(
+        first.sending(clock.now()).placed(PlacedOrder("ORD-1", "open"), clock.now())
+    )
+
+    book = service.book(anna)
+    assert [d.id for d, _ in book.drafts] == ["draft-0003", "draft-0002", "draft-0001"]
+    assert [d.id for d, _ in book.placed] == ["draft-0001"]
+    assert [(d.id, s) for d, s in book.unsent] == [("draft-0003", None), ("draft-0002", second)]

@@ -97,16 +97,15 @@ def create_draft(
 
 
 @router.get("")
-def list_drafts(
-    user: CurrentUser, drafts: DraftsDep, submissions: SubmissionsDep
-) -> dict[str, Any]:
+def list_drafts(user: CurrentUser, submissions: SubmissionsDep) -> dict[str, Any]:
     """All the user's drafts, newest first, each with its latest submission to the ERP;
     ``count`` is of those not placed yet (the ones the order form calls "bozze")."""
-    mine = drafts.owned_by(user)
-    latest = submissions.latest(user, [d.id for d in mine])
-    shown = [draft_json(d, latest.get(d.id)) for d in mine]
-    placed = sum(1 for d in shown if d["submission"] and d["submission"]["state"] == "placed")
-    return {"drafts": shown, "count": len(shown) - placed, "placed": placed}
+    book = submissions.book(user)
+    return {
+        "drafts": [draft_json(d, s) for d, s in book.drafts],
+        "count": len(book.unsent),
+        "placed": len(book.placed),
+    }
 
 
 @router.post(

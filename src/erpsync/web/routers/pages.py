@@ -56,17 +56,17 @@ def drafts_page(
     request: Request,
     user: CurrentUser,
     pages: PagesDep,
-    drafts: DraftsDep,
     submissions: SubmissionsDep,
 ) -> Response:
     """The agent's drafts, and below them the ones the ERP holds ("Inviati"); the page
     follows each submission live."""
-    owned = drafts.owned_by(user)
-    latest = submissions.latest(user, [d.id for d in owned])
-    mine = [draft_json(d, latest.get(d.id)) for d in owned]
-    placed = [d for d in mine if d["submission"] and d["submission"]["state"] == "placed"]
-    unsent = [d for d in mine if d not in placed]
-    context = {"unsent": unsent, "placed": placed, "config": {"drafts": mine}}
+    book = submissions.book(user)
+    shown = {d.id: draft_json(d, s) for d, s in book.drafts}
+    context = {
+        "unsent": [shown[d.id] for d, _ in book.unsent],
+        "placed": [shown[d.id] for d, _ in book.placed],
+        "config": {"drafts": list(shown.values())},
+    }
     return pages.render(request, "drafts.html", context)
 
 
