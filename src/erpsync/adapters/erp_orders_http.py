@@ -24,12 +24,8 @@ from erpsync.errors import ErpProtocolError, ErpUnavailableError, IdempotencyCon
 KEY_REUSED = "idempotency_key_reused"
 
 
-def _key_reused(exc: BaseException) -> bool:
-    return (
-        isinstance(exc, httpx.HTTPStatusError)
-        and exc.response.status_code == 409
-        and _code(exc.response) == KEY_REUSED
-    )
+def _key_reused(response: httpx.Response) -> bool:
+    return response.status_code == 409 and _code(response) == KEY_REUSED
 
 
 def _code(response: httpx.Response) -> str:
@@ -49,16 +45,15 @@ class HttpErpWriter(ErpClient):
             response = await self._client.post(
                 "/api/v1/orders", content=content.encode(), headers=headers
             )
-            if response.status_code != 422:
-                response.raise_for_status()
+            if response.status_code == 422:
+                return refusal(response)
+            response.raise_for_status()
         except httpx.HTTPStatusError as exc:
-            if _key_reused(exc):
+            if _key_reused(exc.response):
                 raise IdempotencyConflictError(error_text(exc.response)) from exc
             raise ErpUnavailableError(describe(exc)) from exc
         except httpx.HTTPError as exc:
             raise ErpUnavailableError(f"ERP unreachable: {describe(exc)}") from exc
-        if response.status_code == 422:
-            return refusal(response)
         return placed(response)
 
 
