@@ -211,3 +211,14 @@ def test_submissions_and_syncs_interleave_without_one_overlapping_erp_session(
     steps = app.log_lines()
     assert any("action=order_placed" in line for line in steps)
     assert any("action=submission_queued" in line for line in steps)
+
+
+def test_the_agent_code_sent_is_the_signed_in_agents_never_one_from_a_body(
+    agent: httpx.Client, app: LiveApp, erp: httpx.Client
+) -> None:
+    draft = new_draft(agent, agent_code="A02")
+    sent = agent.post(f"/api/drafts/{draft['id']}/submit", json={"agent_code": "A02"})
+    assert sent.status_code == 202, sent.text
+    assert settled(app, agent, draft["id"])["submission"]["state"] == "placed"
+    [order] = erp_orders(erp, draft["id"])
+    assert order["agent_code"] == "A01", "the signed-in agent's code, whatever a body says"

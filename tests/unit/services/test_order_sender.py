@@ -64,6 +64,8 @@ async def test_an_order_is_marked_sending_before_the_erp_call_then_placed(
     steps = [(e.action.value, e.fields.get("draft")) for e in bus.recent]
     assert steps == [("submission_started", "draft-0001"), ("order_placed", "draft-0001")]
     assert bus.recent[1].fields["owner"] == 1, "the agent's events carry the owner"
+    assert bus.recent[1].fields["number"] == erp.numbers[0], "the line names the ERP number"
+    assert bus.recent[1].fields["duration_s"] >= 0, "and how long the ERP took"
 
 
 async def test_a_refusal_keeps_the_erps_reasons(
@@ -92,6 +94,7 @@ async def test_no_answer_to_go_by_is_retried_later_with_its_cause(
     retried = bus.recent[-1]
     assert retried.action.value == "submission_retried"
     assert retried.fields["next_attempt_at"] == clock.now() + timedelta(seconds=2)
+    assert retried.fields["cause"] == waiting.last_error, "the line says why it goes again"
 
 
 async def test_an_erp_that_never_answers_is_given_up_on_after_the_time_limit(
