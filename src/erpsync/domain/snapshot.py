@@ -12,6 +12,7 @@ from datetime import datetime
 
 from erpsync.domain.answers import SmartSyncResult
 from erpsync.domain.dispatch import OperationKind, Wait, YieldReason, may_start
+from erpsync.domain.hydration import Hydration, HydrationState
 from erpsync.domain.types import SyncMode, SyncType, Trigger, TypeSchedule
 
 
@@ -88,6 +89,7 @@ class Snapshot:
         last_smart: How the latest Smart Customer Sync ended.
         orders: The orders waiting to be sent, in the order they go, the one being sent
             first.
+        hydration: The first start's loading of the empty types, if this start had one.
     """
 
     anchor: datetime
@@ -104,6 +106,7 @@ class Snapshot:
     smart_waiting: bool
     last_smart: SmartSyncResult | None
     orders: tuple[OrderView, ...] = ()
+    hydration: Hydration | None = None
 
     @property
     def paused(self) -> bool:
@@ -117,6 +120,13 @@ class Snapshot:
 
     def by_priority(self) -> list[SyncType]:
         return sorted(SyncType, key=lambda t: -self.schedule[t].priority)
+
+    def hydration_state(self, type: SyncType) -> HydrationState | None:
+        """Where ``type`` is in the hydration; ``None`` when it is not hydrated."""
+        hydration = self.hydration
+        if hydration is None or type not in hydration.types:
+            return None
+        return hydration.state(type, running=None if self.running is None else self.running.type)
 
     def hung(self, now: datetime) -> SyncType | None:
         """The type whose running sync has waited on the ERP past the page deadline."""

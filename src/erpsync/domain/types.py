@@ -45,6 +45,8 @@ class Trigger(StrEnum):
     #: A preempted sync going back to the queue to continue from its checkpoint.
     RESUME = "resume"
     CLI = "cli"
+    #: A first start loading a type whose mirror is empty, at once (SPEC §2.14).
+    HYDRATION = "hydration"
 
 
 @dataclass(frozen=True)

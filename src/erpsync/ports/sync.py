@@ -214,6 +214,10 @@ class SyncEngine(Protocol):
         """The runs a previous process left unfinished, oldest first, to be continued: the
         ones it left ``running`` are marked interrupted first."""
 
+    async def empty_types(self) -> list[SyncType]:
+        """The types whose mirror is empty: no live record, and no sync of the type ever
+        completed (a type the ERP emptied is not empty in this sense). In no order."""
+
 
 class ScheduleStore(Protocol):
     """Schedule entries an admin changed; types never changed are absent."""

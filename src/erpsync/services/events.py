@@ -43,6 +43,9 @@ class EventAction(StrEnum):
     SMART_SYNC_TIMED_OUT = "smart_sync_timed_out"
     SMART_SYNC_COMPLETED = "smart_sync_completed"
     SCHEDULE_CHANGED = "schedule_changed"
+    #: A first start loads the types whose mirror is empty (SPEC §2.14); and it has ended.
+    HYDRATION_STARTED = "hydration_started"
+    HYDRATION_COMPLETED = "hydration_completed"
     #: An order to send to the ERP is recorded (or found again at start) and waits its turn.
     SUBMISSION_QUEUED = "submission_queued"
     SUBMISSION_STARTED = "submission_started"

@@ -52,6 +52,7 @@ from erpsync.errors import InvalidCommandError
 from erpsync.ports import Clock, ScheduleStore, SyncEngine, SyncJob
 from erpsync.services.deadline_loop import DeadlineLoop
 from erpsync.services.events import EventAction, EventBus
+from erpsync.services.hydration import ColdStart
 from erpsync.services.orchestrator_config import OrchestratorConfig
 from erpsync.services.orchestrator_state import Running, RunWatch
 from erpsync.services.order_forms import OrderForms
@@ -94,6 +95,7 @@ class Orchestrator:
         self._queue = SyncQueue()
         self._requests = SyncRequests(self._queue, self._timetable, events, clock)
         self._forms = OrderForms(config, clock, events)
+        self._cold_start = ColdStart(clock, events, enabled=config.hydrate_on_start)
         self._running: Running | Sending | None = None
         self._orders = orders
         self._loop = DeadlineLoop(
@@ -112,13 +114,14 @@ class Orchestrator:
     # -- life cycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Load the schedule changes and what the run history remembers, then start the loop
-        of timers, lease expiry and dispatch."""
+        """Load the schedule and what the run history remembers, go on with what was left
+        unfinished, hydrate the empty types, then start the loop of timers, leases, dispatch."""
         changed = await asyncio.to_thread(self._schedules.load)
         self._timetable.load(changed, await self._engine.last_full_syncs())
         self._emit(EventAction.ORCHESTRATOR_STARTED, anchor=self._timetable.anchor)
         for run in await self._engine.recover():  # continue what a stopped process left
             self._accept(run.type, run.mode, Trigger.RESUME, self._clock.now())
+        await self._cold_start.begin(self._engine, self._timetable.by_priority(), self._accept)
         if self._orders is not None:  # and the orders it had not finished sending
             await self._orders.load()
         self._loop.start()
@@ -217,6 +220,7 @@ class Orchestrator:
             page_deadline_s=self._config.page_deadline.total_seconds(),
             smart_waiting=situation.smart_waiting,
             last_smart=self._forms.smart.last,
+            hydration=self._cold_start.current,
             orders=()
             if self._orders is None
             else self._orders.views(running if isinstance(running, Sending) else None),
@@ -382,14 +386,11 @@ class Orchestrator:
 
     def _finish(self, op: SyncOperation, run: SyncRun, now: datetime) -> None:
         """What a run's end changes: the last full sync, a preempted sync back in the queue
-        (to continue from its checkpoint), the forms waiting for a smart sync."""
+        (to continue from its checkpoint), the hydration, the forms waiting for a smart sync."""
         if run.status == RunStatus.COMPLETED and run.mode == SyncMode.FULL:
             self._timetable.completed_full(op.type, now)
-        if run.status == RunStatus.INTERRUPTED and not self._stopping:
-            # back in the queue, wanted since it first was: open forms' hold keeps counting
-            priority = self._timetable.priority(op.type)
-            wanted = op.requested_at or now
-            self._queue.request(op.type, run.mode, priority, Trigger.RESUME, wanted)
+        self._requests.ended(op, run, now, stopping=self._stopping)
+        self._cold_start.ended(op, run, now)
         if op.smart:
             self._forms.smart_finished(run)
 

@@ -26,6 +26,9 @@ class OrchestratorConfig:
     starvation_budget: float = 2.0
     full_sync_every: timedelta = timedelta(hours=24)
     scheduler: bool = True
+    #: At start, sync every type whose mirror is empty at once (SPEC §2.14). Off here, so an
+    #: orchestrator built for a test or a bench starts idle; the service's settings turn it on.
+    hydrate_on_start: bool = False
     #: Stop a running sync at its next page for the order form. Off only to measure what a
     #: plain priority queue would do (``bench/smart_sync.py``'s baseline).
     preemption: bool = True

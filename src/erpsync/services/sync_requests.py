@@ -7,8 +7,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from erpsync.domain.answers import RequestOutcome, SyncRequested
-from erpsync.domain.dispatch import Situation, wait_reason
+from erpsync.domain.dispatch import Situation, SyncOperation, wait_reason
 from erpsync.domain.queue import EnqueueOutcome, SyncQueue
+from erpsync.domain.runs import RunStatus, SyncRun
 from erpsync.domain.types import SyncMode, SyncType, Trigger
 from erpsync.ports import Clock
 from erpsync.services.events import EventAction, EventBus
@@ -56,6 +57,15 @@ class SyncRequests:
         )
         outcome = RequestOutcome.MERGED if merged else RequestOutcome.QUEUED
         return SyncRequested(type, outcome, enqueued.request.mode, enqueued.position)
+
+    def ended(self, op: SyncOperation, run: SyncRun, now: datetime, *, stopping: bool) -> None:
+        """A sync ended. A preempted one goes back to the queue to continue from its
+        checkpoint (unless the service stops), wanted since it first was: open forms' hold on
+        it keeps counting."""
+        if run.status != RunStatus.INTERRUPTED or stopping:
+            return
+        priority = self._timetable.priority(op.type)
+        self._queue.request(op.type, run.mode, priority, Trigger.RESUME, op.requested_at or now)
 
     def _emit(self, action: EventAction, **fields: object) -> None:
         self._events.emit(action, self._clock.now(), **fields)

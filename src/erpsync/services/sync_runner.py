@@ -82,6 +82,17 @@ class SyncRunner:
     async def recover(self) -> list[SyncRun]:
         return await asyncio.to_thread(self._recover)
 
+    async def empty_types(self) -> list[SyncType]:
+        return await asyncio.to_thread(self._empty_types)
+
+    def _empty_types(self) -> list[SyncType]:
+        return [
+            type
+            for type, spec in self._specs.items()
+            if self._mirror.count(spec) == 0
+            and not any(r.status == RunStatus.COMPLETED for r in self._runs.recent(type, 50))
+        ]
+
     def _recover(self) -> list[SyncRun]:
         abandoned = self._runs.interrupt_abandoned()
         for run in abandoned:
