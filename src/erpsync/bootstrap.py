@@ -98,6 +98,7 @@ def orchestrator_config(settings: Settings) -> OrchestratorConfig:
         starvation_budget=settings.starvation_budget_intervals,
         full_sync_every=timedelta(hours=settings.full_sync_every_h),
         scheduler=settings.scheduler,
+        hydrate_on_start=settings.hydrates_on_start,
     )
 
 

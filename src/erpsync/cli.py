@@ -108,7 +108,9 @@ def sync(
 async def _sync_once(settings: Settings, type: SyncType, mode: SyncMode) -> bool:
     async with AsyncExitStack() as stack:
         services = await build_services(
-            settings.model_copy(update={"scheduler": False, "demo_erp_ticker_s": None}),
+            settings.model_copy(
+                update={"scheduler": False, "hydrate_on_start": False, "demo_erp_ticker_s": None}
+            ),
             stack,
             start_orchestrator=False,
         )

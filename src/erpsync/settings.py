@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     sync_overlap_s: float = Field(60.0, ge=0, le=86400)
 
     scheduler: bool = Field(True, description="run the staggered schedule")
+    hydrate_on_start: bool | None = Field(
+        None, description="a start syncs every empty type at once; unset = with the scheduler"
+    )
     session_lease_s: float = Field(45.0, gt=0, le=3600)
     safety_timeout_s: float = Field(600.0, gt=0, le=86400)
     max_run_time_s: float = Field(900.0, gt=0, le=86400)
@@ -121,6 +124,10 @@ class Settings(BaseSettings):
     @property
     def demo_users_enabled(self) -> bool:
         return self.embedded_demo_erp if self.demo_users is None else self.demo_users
+
+    @property
+    def hydrates_on_start(self) -> bool:
+        return self.scheduler if self.hydrate_on_start is None else self.hydrate_on_start
 
     @property
     def effective_erp_url(self) -> str:

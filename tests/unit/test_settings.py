@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from erpsync.bootstrap import orchestrator_config
 from erpsync.domain.types import SyncType
 from erpsync.errors import ConfigurationError
 from erpsync.settings import load_settings
@@ -76,3 +77,23 @@ def test_the_log_format_is_text_or_json(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("ERPSYNC_LOG_FORMAT", "xml")
     with pytest.raises(ConfigurationError, match="log_format"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "hydrate", "hydrates"),
+    [
+        ("true", None, True),
+        ("false", None, False),
+        ("false", "true", True),
+        ("true", "false", False),
+    ],
+)
+def test_a_first_start_hydrates_with_the_scheduler_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch, scheduler: str, hydrate: str | None, hydrates: bool
+) -> None:
+    monkeypatch.setenv("ERPSYNC_SCHEDULER", scheduler)
+    if hydrate is not None:
+        monkeypatch.setenv("ERPSYNC_HYDRATE_ON_START", hydrate)
+    settings = load_settings()
+    assert settings.hydrates_on_start is hydrates
+    assert orchestrator_config(settings).hydrate_on_start is hydrates
