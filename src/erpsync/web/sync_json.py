@@ -152,6 +152,25 @@ def smart_json(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
+def hydration_json(snapshot: Snapshot) -> dict[str, Any] | None:
+    """The first start's loading of the empty types, or ``None`` when this start had none."""
+    hydration = snapshot.hydration
+    if hydration is None:
+        return None
+    return {
+        "active": hydration.active,
+        "beganAt": _iso(hydration.began_at),
+        "endedAt": _iso(hydration.ended_at),
+        "done": len(hydration.done),
+        "total": len(hydration.types),
+        "types": [
+            {"type": t.value, "state": state.value}
+            for t in hydration.types
+            if (state := snapshot.hydration_state(t)) is not None
+        ],
+    }
+
+
 def role_json(role: RoleView) -> dict[str, Any]:
     return {"node": role.node, "holdsRole": role.holds_role, "stateAgeS": role.state_age_s}
 
@@ -210,6 +229,7 @@ def status_json(
             "types": {t.value: health_json(h) for t, h in health.types.items()},
         },
         "smartSync": smart_json(snapshot),
+        "hydration": hydration_json(snapshot),
         "orders": orders_json(report, viewer, admin=admin),
         "orchestrator": role_json(report.role),
     }

@@ -8,16 +8,22 @@ from datetime import timedelta
 
 import pytest
 
+from erpsync.codec import decode, encode
 from erpsync.domain.catalog import SPECS
 from erpsync.domain.dispatch import WaitReason
 from erpsync.domain.hydration import HydrationState
+from erpsync.domain.runs import SyncRun
+from erpsync.domain.snapshot import Snapshot
 from erpsync.domain.types import DEFAULT_SCHEDULE, SyncMode, SyncType, Trigger
 from erpsync.errors import ErpUnavailableError, ErrorKind
 from erpsync.ports import SourcePage, SyncJob
 from erpsync.services.orchestrator import Orchestrator
 from erpsync.services.orchestrator_config import OrchestratorConfig
+from erpsync.services.status import build_report
 from erpsync.services.sync_runner import SyncRunner
+from erpsync.web.sync_json import status_json
 from tests.unit.services.conftest import PAGED, T0, VOLUMES, World
+from tests.unit.services.test_status import ROLE
 
 BY_PRIORITY = [
     SyncType.ORDERS,
@@ -235,3 +241,37 @@ async def test_an_orchestrator_built_without_the_switch_starts_idle(world: World
         assert plain.snapshot().hydration is None
     finally:
         await plain.stop()
+
+
+async def test_the_status_shows_the_hydrations_progress_type_by_type(world: World) -> None:
+    world.source.gate(SyncType.PRICES)
+    await world.orchestrator.start()
+    await world.until(world.blocked_on(SyncType.PRICES), "orders to invoices are in")
+    snapshot = world.snapshot()
+    report = build_report(snapshot, report_history(world), T0, ROLE)
+
+    shown = status_json(report)["hydration"]
+    assert shown == {
+        "active": True,
+        "beganAt": T0.isoformat(),
+        "endedAt": None,
+        "done": 4,
+        "total": 6,
+        "types": [
+            {"type": "orders", "state": "done"},
+            {"type": "customers", "state": "done"},
+            {"type": "ddt", "state": "done"},
+            {"type": "invoices", "state": "done"},
+            {"type": "prices", "state": "running"},
+            {"type": "products", "state": "pending"},
+        ],
+    }
+    assert decode(encode(snapshot), Snapshot) == snapshot, "the other replicas show it too"
+    world.source.open(SyncType.PRICES)
+    await world.orchestrator.run_until_idle()
+    shown = status_json(build_report(world.snapshot(), report_history(world), T0, ROLE))
+    assert (shown["hydration"]["active"], shown["hydration"]["done"]) == (False, 6)
+
+
+def report_history(world: World) -> dict[SyncType, list[SyncRun]]:
+    return {t: world.runs.recent(t) for t in SyncType}

@@ -108,6 +108,29 @@ function renderCurrent(status) {
   $("current-bar").style.width = `${Math.round((current.progress ?? 0.3) * 100)}%`;
 }
 
+// The first start's loading of the empty types: shown from its start, hidden when none ran.
+function renderHydration(status) {
+  const hydration = status.hydration;
+  $("hydration").hidden = !hydration;
+  if (!hydration) return;
+  const counts = { done: hydration.done, total: hydration.total };
+  $("hydration-summary").textContent = hydration.active
+    ? t("sync.hydration.progress", counts)
+    : t("sync.hydration.ended", { ...counts, at: formatTime(hydration.endedAt) });
+  const items = hydration.types.map((entry) => {
+    const item = el("li");
+    item.dataset.type = entry.type;
+    item.dataset.state = entry.state;
+    item.append(
+      el("strong", typeName(entry.type)),
+      " — ",
+      el("span", t(`sync.hydration.state.${entry.state}`), "reason"),
+    );
+    return item;
+  });
+  $("hydration-types").replaceChildren(...items);
+}
+
 function reasonText(entry) {
   return t(`sync.queue.reason.${entry.reason}`, { type: entry.behind ? typeName(entry.behind) : "" });
 }
@@ -256,6 +279,7 @@ export function renderStatus(status) {
   renderOverall(status);
   renderTypes(status);
   renderCurrent(status);
+  renderHydration(status);
   renderQueue(status);
   renderOrders(status);
   renderSmart(status);
