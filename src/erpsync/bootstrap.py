@@ -14,6 +14,7 @@ import httpx
 from sqlalchemy import Engine
 
 from erpsync.adapters.clock import SystemClock
+from erpsync.adapters.db.book_queries import SqlMirrorBook
 from erpsync.adapters.db.cluster import (
     SqlCommandQueue,
     SqlLeaseStore,
@@ -40,6 +41,7 @@ from erpsync.domain.types import SyncType
 from erpsync.errors import ConfigurationError
 from erpsync.ports import Clock, ErpSource, ErpWriter
 from erpsync.services.accounts import Accounts
+from erpsync.services.book import AgentBook
 from erpsync.services.cluster import ClusterNode, NodeTimings
 from erpsync.services.drafts import DraftService
 from erpsync.services.events import EventBus
@@ -74,6 +76,7 @@ class Services:
     drafts: DraftService
     order_data: OrderFormData
     submissions: SubmissionService
+    book: AgentBook
 
 
 def demo_erp_config(settings: Settings) -> DemoErpConfig:
@@ -259,4 +262,5 @@ async def build_services(
         drafts,
         order_data,
         SubmissionService(draft_store, outbox, clock),
+        AgentBook(SqlMirrorBook(engine), order_data, clock),
     )

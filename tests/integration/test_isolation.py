@@ -33,7 +33,7 @@ SESSION_ID = "anna-isolation-tab-01"
 #: How long a probe waits for a live event before it gives up.
 STREAM_WAIT_S = 5.0
 #: The path parameters the probes know how to fill (see ``World.path_values``).
-PATH_PARAMETERS = ("draft_id", "code", "type")
+PATH_PARAMETERS = ("draft_id", "code", "type", "number")
 
 
 @dataclass
@@ -55,9 +55,32 @@ class World:
         count: int = self.app.smart()["activeSessions"]
         return count
 
+    def annas(self, kind: str) -> dict[str, Any]:
+        """One of Anna's ERP orders, DDT or invoices (the newest with her agent code)."""
+        path = {"orders": "/api/orders", "ddt": "/ddt", "invoices": "/invoices"}[kind]
+        if kind != "orders":
+            path = f"/api/customers/{self.annas_customer['code']}{path}"
+        found: list[dict[str, Any]] = self.owner.get(path).json()[kind]
+        assert found, f"Anna has no {kind} in the demo data"
+        return found[0]
+
+    @property
+    def annas_customer(self) -> dict[str, Any]:
+        """Anna's customer with the most documents: the one of her newest invoice."""
+        invoices = self.owner.get("/api/orders", params={"limit": 100}).json()["orders"]
+        code = next(o["customerCode"] for o in invoices if o["ddt"] and o["invoices"])
+        card: dict[str, Any] = self.owner.get(f"/api/customers/{code}").json()["customer"]
+        assert card["agentCode"] == "A01"
+        return card
+
     def path_values(self) -> dict[str, str]:
         """What each path parameter is filled with: Anna's ids where a parameter names one."""
-        values = {"draft_id": DRAFT_ID, "code": self.product_code, "type": "orders"}
+        values = {
+            "draft_id": DRAFT_ID,
+            "code": self.product_code,
+            "type": "orders",
+            "number": self.annas("orders")["number"],
+        }
         assert set(values) == set(PATH_PARAMETERS)
         return values
 
@@ -230,6 +253,90 @@ def product_prices(w: World, b: httpx.Client) -> None:
     answer = b.get(path)
     assert answer.status_code == 200
     assert answer.json() == w.owner.get(path).json()
+
+
+# -- probes: the agent's book ----------------------------------------------------------------
+
+
+def assert_not_found_and_silent(answer: httpx.Response, *secrets: str) -> None:
+    """404, as for a code that does not exist, and nothing of the record in the answer."""
+    assert answer.status_code == 404, f"{answer.request.url}: {answer.status_code} {answer.text}"
+    leaked = [s for s in secrets if s and s in answer.text]
+    assert not leaked, f"{answer.request.url}: shows {leaked}"
+
+
+def annas_card(part: str) -> Probe:
+    def probe(w: World, b: httpx.Client) -> None:
+        customer = w.annas_customer
+        answer = b.get(f"/api/customers/{customer['code']}{part}")
+        assert_not_found_and_silent(answer, customer["name"], customer["vatNumber"])
+        theirs = b.get("/api/customers", params={"limit": 1}).json()["customers"][0]
+        assert b.get(f"/api/customers/{theirs['code']}{part}").status_code == 200
+
+    return probe
+
+
+def annas_document(kind: str, path: str) -> Probe:
+    def probe(w: World, b: httpx.Client) -> None:
+        document = w.annas(kind)
+        answer = b.get(path.format(number=document["number"]))
+        assert_not_found_and_silent(answer, w.annas_customer["name"])
+        assert w.owner.get(path.format(number=document["number"])).status_code == 200
+
+    return probe
+
+
+def list_orders(w: World, b: httpx.Client) -> None:
+    theirs = b.get("/api/orders", params={"limit": 100}).json()["orders"]
+    assert theirs, "Bruno has orders of his own in the demo data"
+    annas = {
+        o["number"] for o in w.owner.get("/api/orders", params={"limit": 100}).json()["orders"]
+    }
+    assert not annas & {o["number"] for o in theirs}
+    own_customers = {
+        c["code"] for c in b.get("/api/customers", params={"limit": 50}).json()["customers"]
+    }
+    assert {o["customerCode"] for o in theirs} & own_customers
+    customer = w.annas_customer
+    named = b.get("/api/orders", params={"customer": customer["code"]})
+    assert_not_found_and_silent(named, customer["name"])
+
+
+def book_page(path: str) -> Probe:
+    """Bruno's page names none of Anna's customers; Anna's customer card is a 404 page."""
+
+    def probe(w: World, b: httpx.Client) -> None:
+        customer = w.annas_customer
+        if "{code}" in path:
+            answer = b.get(path.format(code=customer["code"]))
+            assert_not_found_and_silent(answer, customer["name"], customer["vatNumber"])
+            return
+        answer = b.get(path, params={"q": customer["name"]} if path == "/customers" else {})
+        assert answer.status_code == 200, answer.text
+        # the list itself: the search box above it echoes q
+        listed = answer.text.split('id="customer-list"' if path == "/customers" else 'id="orders"')[
+            1
+        ]
+        assert customer["name"] not in listed
+        assert customer["code"] not in listed
+        assert_shows_nothing_of_annas(answer)
+
+    return probe
+
+
+def repeat_annas_order(w: World, b: httpx.Client) -> None:
+    number = w.annas("orders")["number"]
+    answer = b.get("/orders/new", params={"repeat": number})
+    assert answer.status_code == 200
+    assert '"prefillMissing": "order"' in answer.text
+    assert w.annas_customer["name"] not in answer.text
+    chosen = b.get("/orders/new", params={"customer": w.annas_customer["code"]})
+    assert '"prefillMissing": "customer"' in chosen.text
+
+
+def order_form_and_prefill(w: World, b: httpx.Client) -> None:
+    order_form_page(w, b)
+    repeat_annas_order(w, b)
 
 
 # -- probes: order-form sessions --------------------------------------------------------------
@@ -455,6 +562,30 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/products/{code}/prices"): Rule(
         "not per agent: the same prices for all", product_prices
     ),
+    # the agent's book: another agent's customer or document is a 404, as if there were none
+    ("GET", "/api/customers/{code}"): Rule("A's customer as B: 404", annas_card("")),
+    ("GET", "/api/customers/{code}/orders"): Rule(
+        "A's customer's orders as B: 404", annas_card("/orders")
+    ),
+    ("GET", "/api/customers/{code}/ddt"): Rule("A's customer's DDT as B: 404", annas_card("/ddt")),
+    ("GET", "/api/customers/{code}/invoices"): Rule(
+        "A's customer's invoices as B: 404", annas_card("/invoices")
+    ),
+    ("GET", "/api/orders"): Rule("only B's orders; filtering by A's customer: 404", list_orders),
+    ("GET", "/api/orders/{number}"): Rule(
+        "A's order as B: 404", annas_document("orders", "/api/orders/{number}")
+    ),
+    ("GET", "/api/ddt/{number}"): Rule(
+        "A's DDT as B: 404", annas_document("ddt", "/api/ddt/{number}")
+    ),
+    ("GET", "/api/invoices/{number}"): Rule(
+        "A's invoice as B: 404", annas_document("invoices", "/api/invoices/{number}")
+    ),
+    ("GET", "/customers"): Rule("B's list names none of A's customers", book_page("/customers")),
+    ("GET", "/customers/{code}"): Rule(
+        "A's customer's card as B: 404", book_page("/customers/{code}")
+    ),
+    ("GET", "/orders"): Rule("B's orders page names none of A's", book_page("/orders")),
     # order-form sessions: each belongs to the user who opened it
     ("POST", "/api/customers/smart-sync"): Rule(
         "A's session id as B: 403, A's session still open",
@@ -502,7 +633,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     # pages
     ("GET", "/"): Rule("not per agent: a redirect to the agent's form", home),
     ("GET", "/orders/new"): Rule(
-        "?draft= naming A's draft shows nothing of it; the count is B's", order_form_page
+        "?draft= naming A's draft shows nothing of it; the count is B's; ?repeat= A's order "
+        "and ?customer= A's customer: not found",
+        order_form_and_prefill,
     ),
     ("GET", "/drafts"): Rule("B's page lists none of A's drafts", drafts_page),
     ("GET", "/sync"): Rule("not per agent: the dashboard", shared_read("/sync")),

@@ -3,7 +3,13 @@
 The ports are grouped by side (:mod:`.sync`, :mod:`.agents`, :mod:`.orders`,
 :mod:`.cluster`) and all importable from here."""
 
-from erpsync.ports.agents import DraftStore, LoginFailures, MirrorSearch, UserStore
+from erpsync.ports.agents import (
+    DraftStore,
+    LoginFailures,
+    MirrorBook,
+    MirrorSearch,
+    UserStore,
+)
 from erpsync.ports.clock import Clock
 from erpsync.ports.cluster import (
     CommandQueue,
@@ -43,6 +49,7 @@ __all__ = [
     "LeaseStore",
     "LiveStateStore",
     "LoginFailures",
+    "MirrorBook",
     "MirrorSearch",
     "MirrorStore",
     "PageWrite",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from erpsync.domain.book import DocumentFilter, DocumentKind, Mark
 from erpsync.domain.drafts import Draft
 from erpsync.domain.users import Credentials, Role, TokenInfo, User
 
@@ -132,3 +133,43 @@ class MirrorSearch(Protocol):
 
     def prices(self, product_code: str, on: date) -> list[dict[str, Any]]:
         """The price-list rows of a product valid on ``on``, by list code."""
+
+
+class MirrorBook(Protocol):
+    """Read-only queries on the mirror for the agent's book: customers' master data and their
+    orders, DDT and invoices. Deleted records never show.
+
+    ``agent_code`` scopes every query as in :class:`MirrorSearch`: ``None`` sees all, a code
+    sees only the records that carry it. Lists are newest first by (date, number) and start
+    strictly after ``after`` when it is given.
+    """
+
+    def customer_card(self, code: str, agent_code: str | None) -> dict[str, Any] | None:
+        """Every master-data field of one customer."""
+
+    def documents(
+        self,
+        kind: DocumentKind,
+        where: DocumentFilter,
+        after: Mark | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` documents matching ``where`` (``state`` applies to orders only)."""
+
+    def document(
+        self, kind: DocumentKind, number: str, agent_code: str | None
+    ) -> dict[str, Any] | None: ...
+
+    def order_lines(self, numbers: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """The lines of each order, by line number."""
+
+    def linked(
+        self, kind: DocumentKind, order_numbers: Sequence[str], agent_code: str | None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The DDT or invoices of each order, oldest first."""
+
+    def customer_names(self, codes: Collection[str]) -> dict[str, str]:
+        """The names of the customers among ``codes`` (of documents already scoped)."""
+
+    def unpaid_invoices(self, customer_code: str, agent_code: str | None) -> list[dict[str, Any]]:
+        """The customer's invoices not marked paid, with their totals and due dates."""

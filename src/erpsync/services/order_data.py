@@ -46,6 +46,10 @@ class OrderFormData:
         limit = max(1, min(limit, MAX_RESULTS))
         return self._mirror.products(search_terms(query), limit)
 
+    def products_by_code(self, codes: list[str]) -> dict[str, dict[str, Any]]:
+        """The products still in the catalogue among ``codes``."""
+        return self._mirror.products_by_code(codes)
+
     def prices(self, product_code: str) -> ProductPrices:
         """Prices valid today; the configured list is proposed, else the first valid one.
 

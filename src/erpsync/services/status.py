@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
+from erpsync.domain.book import Freshness, freshness
 from erpsync.domain.health import OverallHealth, TypeHealth, overall_health
-from erpsync.domain.runs import SyncRun
+from erpsync.domain.runs import RunStatus, SyncRun
 from erpsync.domain.snapshot import Snapshot
 from erpsync.domain.status import TypeStatus, outcome, progress, type_status
 from erpsync.domain.types import SyncType
@@ -119,6 +120,25 @@ class StatusService:
         """The latest runs (of ``type``, or all), newest first; ``limit`` kept to 1..500."""
         limit = max(1, min(limit, MAX_RUNS))
         return await asyncio.to_thread(self._runs.recent, type, limit)
+
+    async def freshness(self, types: Sequence[SyncType]) -> dict[SyncType, Freshness]:
+        """When each of ``types`` last completed a sync, and whether that is longer ago than
+        its interval (the pages' "aggiornato alle 10:42" and stale badge)."""
+        snapshot = await self._node.control.snapshot()
+        last = await asyncio.to_thread(self._last_completed, types)
+        now = self._clock.now()
+        return {t: freshness(last[t], snapshot.schedule[t].interval, now) for t in types}
+
+    def _last_completed(self, types: Sequence[SyncType]) -> dict[SyncType, datetime | None]:
+        found: dict[SyncType, datetime | None] = {}
+        for type in types:
+            done = (
+                r.finished_at
+                for r in self._runs.recent(type, HISTORY)
+                if r.status is RunStatus.COMPLETED
+            )
+            found[type] = next(done, None)
+        return found
 
     def _history(self) -> dict[SyncType, list[SyncRun]]:
         return {t: self._runs.recent(t, HISTORY) for t in SyncType}

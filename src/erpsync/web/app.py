@@ -22,7 +22,17 @@ from erpsync.web.errors import install_error_handlers
 from erpsync.web.openapi import install_openapi
 from erpsync.web.origin_check import OriginCheck
 from erpsync.web.pages import Pages
-from erpsync.web.routers import auth, drafts, forms, metrics, order_data, pages, sync
+from erpsync.web.routers import (
+    auth,
+    book,
+    book_pages,
+    drafts,
+    forms,
+    metrics,
+    order_data,
+    pages,
+    sync,
+)
 from erpsync.web.translations import Catalogues
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -80,6 +90,8 @@ def create_app(
     app.include_router(sync.router)
     app.include_router(forms.router)
     app.include_router(order_data.router)
+    app.include_router(book.router)
+    app.include_router(book_pages.router)
     app.include_router(drafts.router)
     app.include_router(metrics.router)
     install_openapi(app, session_cookie=SESSION_COOKIE)

@@ -10,6 +10,7 @@ from erpsync.bootstrap import Services
 from erpsync.domain.users import User
 from erpsync.errors import ForbiddenError
 from erpsync.services.accounts import Accounts
+from erpsync.services.book import AgentBook
 from erpsync.services.control import Control
 from erpsync.services.drafts import DraftService
 from erpsync.services.order_data import OrderFormData
@@ -55,6 +56,10 @@ async def get_submissions(request: Request) -> SubmissionService:
     return services_of(request).submissions
 
 
+async def get_book(request: Request) -> AgentBook:
+    return services_of(request).book
+
+
 async def current_user(request: Request) -> User:
     """The signed-in user the auth gate found; 401 if there is none."""
     user: User | None = getattr(request.state, "user", None)
@@ -76,5 +81,6 @@ AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 DraftsDep = Annotated[DraftService, Depends(get_drafts)]
 OrderDataDep = Annotated[OrderFormData, Depends(get_order_data)]
 SubmissionsDep = Annotated[SubmissionService, Depends(get_submissions)]
+BookDep = Annotated[AgentBook, Depends(get_book)]
 CurrentUser = Annotated[User, Depends(current_user)]
 AdminUser = Annotated[User, Depends(admin_user)]

@@ -11,3 +11,11 @@ def format_money(amount: str | Decimal, language: str) -> str:
     if language == "it":
         return grouped.replace(",", " ").replace(".", ",").replace(" ", ".") + " €"
     return f"€{grouped}"
+
+
+def format_day(day: str | None) -> str:
+    """``2026-12-01`` → ``01/12/2026``, as both catalogues' locales (it-IT, en-GB) write it."""
+    if not day:
+        return "—"
+    year, month, date = day.split("-")
+    return f"{date}/{month}/{year}"

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from erpsync.web.formatting import format_money
+from erpsync.web.formatting import format_day, format_money
 from erpsync.web.translations import LANGUAGE_COOKIE, Catalogue, Catalogues
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -58,6 +58,7 @@ class Pages:
             "user": getattr(request.state, "user", None),
             "path": request.url.path,
             "money": lambda amount: format_money(amount, catalogue.language),
+            "day": format_day,
             **(context or {}),
         }
         response = self._templates.TemplateResponse(

@@ -92,8 +92,32 @@ child_tables: dict[str, Table] = {
     child.table: _child_table(spec, child) for spec in SPECS.values() for child in spec.children
 }
 
+# The order form lists customers in this order, an agent's own first by agent: a word that
+# matches nearly everyone is answered by walking these (see mirror_queries).
+Index("ix_customers_name_code", *(mirror_tables["customers"].c[n] for n in ("name", "code")))
+Index(
+    "ix_customers_agent_name_code",
+    *(mirror_tables["customers"].c[n] for n in ("agent_code", "name", "code")),
+)
+
 Index("ix_prices_product_code", mirror_tables["prices"].c.product_code)
 Index("ix_orders_client_reference", mirror_tables["orders"].c.client_reference)
+
+
+def _by_date(name: str, table: str, lead: str) -> Index:
+    """An index for one party's documents, newest first, in keyset order (date, number)."""
+    columns = mirror_tables[table].c
+    return Index(name, columns[lead], columns.date, columns.number)
+
+
+# What the agent's book reads by: a customer's documents, an agent's orders, an order's DDT
+# and invoices.
+_by_date("ix_orders_customer_date", "orders", "customer_code")
+_by_date("ix_orders_agent_date", "orders", "agent_code")
+_by_date("ix_ddt_customer_date", "ddt", "customer_code")
+_by_date("ix_invoices_customer_date", "invoices", "customer_code")
+Index("ix_ddt_order_number", mirror_tables["ddt"].c.order_number)
+Index("ix_invoices_order_number", mirror_tables["invoices"].c.order_number)
 
 sync_runs = Table(
     "sync_runs",

@@ -7,10 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from erpsync.domain.users import User
+from erpsync.errors import NotFoundError
+from erpsync.services.book import AgentBook
 from erpsync.services.events import EventAction
-from erpsync.web.deps import CurrentUser, DraftsDep, ServicesDep, SubmissionsDep
+from erpsync.web.book_json import customer_master_json, repeat_json
+from erpsync.web.deps import BookDep, CurrentUser, DraftsDep, ServicesDep, SubmissionsDep
 from erpsync.web.json_shapes import draft_json
 from erpsync.web.pages import PagesDep
+from erpsync.web.routers.book import CodeQuery
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,15 +45,36 @@ def order_form(
     pages: PagesDep,
     drafts: DraftsDep,
     services: ServicesDep,
+    book: BookDep,
     draft: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{8,64}$")] = None,
+    customer: CodeQuery = None,
+    repeat: CodeQuery = None,
 ) -> Response:
+    """The order form; ``customer`` opens it with that customer chosen, ``repeat`` with the
+    lines of that past order at today's prices (from the customer's card)."""
     settings = services.settings
     config: dict[str, Any] = {
         **form_timing(settings.session_lease_s, settings.safety_timeout_s),
         "draftCount": drafts.count(user),
         "editDraftId": draft,
+        **prefill(user, book, customer=customer, repeat=repeat),
     }
     return pages.render(request, "order_form.html", {"config": config})
+
+
+def prefill(
+    user: User, book: AgentBook, *, customer: str | None, repeat: str | None
+) -> dict[str, Any]:
+    """What the form starts with: a customer, or a past order's lines; or why it cannot."""
+    try:
+        if repeat is not None:
+            return {"prefill": repeat_json(book.repeat(user, repeat))}
+        if customer is not None:
+            chosen = customer_master_json(book.customer(user, customer))
+            return {"prefill": {"customer": chosen, "lines": [], "dropped": []}}
+    except NotFoundError:
+        return {"prefillMissing": "order" if repeat is not None else "customer"}
+    return {}
 
 
 @router.get("/drafts")

@@ -207,6 +207,28 @@ async function loadDraft(draftId) {
   }
 }
 
+// -- starting from the customer's card: a customer chosen, or a past order repeated --------
+
+function applyPrefill(prefill) {
+  chooseCustomer(prefill.customer);
+  const notes = [];
+  if (prefill.orderNumber) notes.push(t("order.prefill.repeated", { number: prefill.orderNumber }));
+  for (const line of prefill.lines) {
+    lines.add(line.product, {
+      qty: line.qty,
+      priceCents: line.price ? parseHundredths(line.price.unitPrice) : null,
+      discount: line.discount,
+      listCode: line.price && line.price.listCode,
+    });
+    const code = line.product.code;
+    if (line.notes.includes("qty_raised")) notes.push(t("order.prefill.qty_raised", { code, qty: line.qty }));
+    if (line.notes.includes("no_price")) notes.push(t("order.prefill.no_price", { code }));
+  }
+  if (prefill.dropped.length) notes.push(t("order.prefill.dropped", { codes: prefill.dropped.join(", ") }));
+  $("banner").textContent = notes.join(" ");
+  $("banner").hidden = notes.length === 0;
+}
+
 // -- the session: smart sync, heartbeat, goodbye ----------------------------------------------
 
 const session = new FormSession({
@@ -252,3 +274,5 @@ updateDone();
 refreshTotals();
 session.start();
 if (config.editDraftId) loadDraft(config.editDraftId);
+else if (config.prefill) applyPrefill(config.prefill);
+else if (config.prefillMissing) showError(t(`order.prefill.${config.prefillMissing}_missing`));
