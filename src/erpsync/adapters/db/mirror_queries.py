@@ -1,14 +1,23 @@
 """What the order form reads from the mirror: customer and product search, prices.
 
 These run on every keystroke of the form, so each query shape is built once (per number of
-words, scoped or not) with bound parameters: SQLAlchemy then finds it compiled in its cache at
-once, instead of building the statement and working out its cache key on every request.
+words, scoped or not, plan) with bound parameters: SQLAlchemy then finds it compiled in its
+cache at once, instead of building the statement and working out its cache key on every
+request.
+
+The search rule: a row matches when every word of the query is a substring of its
+``search_text`` (``LIKE '%word%'``), within the agent's customers for an agent, in the order
+``name, code`` (customers) or ``code`` (products), the first ``limit``. On SQLite the trigram
+FTS5 index (:mod:`erpsync.adapters.db.search_index`) finds the candidates; see
+:class:`SearchPlan`. On PostgreSQL the statement stays the plain rule and the planner picks
+between the trigram GIN index and a walk in result order by its own statistics.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from enum import Enum
 from functools import cache
 from typing import Any
 
@@ -19,11 +28,19 @@ from sqlalchemy import (
     Engine,
     Select,
     Table,
+    TextClause,
     bindparam,
+    column,
+    literal_column,
     or_,
     select,
+    text,
 )
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
+from erpsync.adapters.db.search_index import TRIGRAM, fts_phrase, fts_table
 from erpsync.adapters.db.tables import mirror_tables
 
 CUSTOMER_FIELDS = ("code", "name", "vat_number", "address", "city", "province", "agent_code")
@@ -56,20 +73,67 @@ def _scoped(table: Table, scoped: bool) -> list[ColumnElement[bool]]:
     return [table.c.agent_code == bindparam("agent")] if scoped else []
 
 
+def _unindexed(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``+column``: the same value, which SQLite no longer looks up through an index."""
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
+
+
+class SearchPlan(Enum):
+    """How a search finds its rows. Each plan, on its own, returns exactly what the rule says:
+    the choice between them is only about speed.
+    """
+
+    #: Rows in result order (an index walk), each checked word by word with ``LIKE``, until
+    #: ``limit`` match: fast when the words match many rows, a whole scan when they match few.
+    WALK = "walk"
+    #: The rows the FTS index finds for the words of three characters or more, each checked
+    #: again word by word with ``LIKE`` (the short words are honoured there, and the result
+    #: never depends on how the tokenizer folds text), then sorted: fast when the index finds
+    #: few rows, slow when it finds nearly all of them.
+    INDEX = "index"
+
+
+#: The index finds at most this many rows before the search walks instead: sorting this many
+#: candidates costs about what a walk costs at this density (bench/customer_search.py).
+DENSE_HITS = 1000
+
+
+def _planned(query: Select[Any], table: Table, plan: SearchPlan) -> Select[Any]:
+    if plan is SearchPlan.WALK:
+        return query
+    fts = fts_table(table.name)
+    hits = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :match").columns(column("rowid"))
+    return query.where(literal_column(f"{table.name}.rowid").in_(hits))
+
+
+@cache
+def _hit_count(table: str) -> TextClause:
+    fts = fts_table(table)
+    return text(f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH :match LIMIT :cap)")
+
+
 _CUSTOMERS = mirror_tables["customers"]
 _PRODUCTS = mirror_tables["products"]
 _PRICES = mirror_tables["prices"]
 
 
 @cache
-def _customer_search(words: int, scoped: bool) -> Select[Any]:
+def _customer_search(words: int, scoped: bool, plan: SearchPlan) -> Select[Any]:
     table = _CUSTOMERS
-    return (
+    # Through the index, SQLite must start from the hits' rowids: left to itself it prefers
+    # to walk the agent's customers and test each against the hits.
+    scope = (
+        [_unindexed(table.c.agent_code) == bindparam("agent")]
+        if scoped and plan is SearchPlan.INDEX
+        else _scoped(table, scoped)
+    )
+    query = (
         select(*(table.c[f] for f in CUSTOMER_FIELDS))
-        .where(table.c.deleted_at.is_(None), *_scoped(table, scoped), *_matching(table, words))
+        .where(table.c.deleted_at.is_(None), *scope, *_matching(table, words))
         .order_by(table.c.name, table.c.code)
         .limit(bindparam("limit"))
     )
+    return _planned(query, table, plan)
 
 
 @cache
@@ -81,14 +145,15 @@ def _customer(scoped: bool) -> Select[Any]:
 
 
 @cache
-def _product_search(words: int) -> Select[Any]:
+def _product_search(words: int, plan: SearchPlan) -> Select[Any]:
     table = _PRODUCTS
-    return (
+    query = (
         select(*(table.c[f] for f in PRODUCT_FIELDS))
         .where(table.c.deleted_at.is_(None), *_matching(table, words))
         .order_by(table.c.code)
         .limit(bindparam("limit"))
     )
+    return _planned(query, table, plan)
 
 
 def _prices_on() -> Select[Any]:
@@ -113,25 +178,74 @@ _PRODUCTS_BY_CODE = select(*(_PRODUCTS.c[f] for f in PRODUCT_FIELDS)).where(
 
 
 class SqlMirrorSearch:
-    def __init__(self, engine: Engine) -> None:
+    """The order form's reads of the mirror.
+
+    Args:
+        engine: The mirror's database.
+        indexed: Search through the FTS index on SQLite (a database migrated to 0010 or
+            later); without it every search walks (what it did before the index, kept for the
+            bench's baseline).
+        dense_hits: From how many index hits on the search walks instead (tests lower it to
+            see both plans on a few rows).
+    """
+
+    def __init__(
+        self, engine: Engine, *, indexed: bool = True, dense_hits: int = DENSE_HITS
+    ) -> None:
         self._engine = engine
+        self._fts = indexed and engine.dialect.name == "sqlite"
+        self._dense_hits = dense_hits
 
     def _rows(self, query: Any, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self._engine.connect() as conn:
             return [dict(row) for row in conn.execute(query, params).mappings()]
 
+    def _search(
+        self,
+        table: str,
+        terms: Sequence[str],
+        params: dict[str, Any],
+        query: Callable[[SearchPlan], Select[Any]],
+    ) -> list[dict[str, Any]]:
+        with self._engine.connect() as conn:
+            plan, match = self._plan(conn, table, terms)
+            params = {**_words(terms), **params, **match}
+            return [dict(row) for row in conn.execute(query(plan), params).mappings()]
+
+    def _plan(
+        self, conn: Connection, table: str, terms: Sequence[str]
+    ) -> tuple[SearchPlan, dict[str, str]]:
+        """INDEX, with the FTS5 query of the words of three characters or more, when the index
+        finds fewer than ``dense_hits`` rows for them; WALK otherwise and when there are none.
+        """
+        long = [term for term in terms if len(term) >= TRIGRAM]
+        if not self._fts or not long:
+            return SearchPlan.WALK, {}
+        match = {"match": " ".join(fts_phrase(term) for term in long)}
+        cap = self._dense_hits
+        if conn.execute(_hit_count(table), {**match, "cap": cap}).scalar_one() >= cap:
+            return SearchPlan.WALK, {}
+        return SearchPlan.INDEX, match
+
     def customers(
         self, terms: Sequence[str], agent_code: str | None, limit: int
     ) -> list[dict[str, Any]]:
-        query = _customer_search(len(terms), agent_code is not None)
-        return self._rows(query, {**_words(terms), "agent": agent_code, "limit": limit})
+        scoped = agent_code is not None
+        return self._search(
+            "customers",
+            terms,
+            {"agent": agent_code, "limit": limit},
+            lambda plan: _customer_search(len(terms), scoped, plan),
+        )
 
     def customer(self, code: str, agent_code: str | None) -> dict[str, Any] | None:
         rows = self._rows(_customer(agent_code is not None), {"code": code, "agent": agent_code})
         return rows[0] if rows else None
 
     def products(self, terms: Sequence[str], limit: int) -> list[dict[str, Any]]:
-        return self._rows(_product_search(len(terms)), {**_words(terms), "limit": limit})
+        return self._search(
+            "products", terms, {"limit": limit}, lambda plan: _product_search(len(terms), plan)
+        )
 
     def products_by_code(self, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
         if not codes:
