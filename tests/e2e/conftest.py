@@ -50,8 +50,8 @@ def log() -> Iterator[CoordinationLog]:
 @pytest.fixture(scope="package")
 def live(tmp_path_factory: pytest.TempPathFactory, log: CoordinationLog) -> Iterator[LiveApp]:
     data_dir = tmp_path_factory.mktemp("live")
-    with live_app("live", data_dir, log, session_lease_s=LEASE_S) as app:
-        app.api.post("/api/sync/all", json={"mode": "full"}).raise_for_status()
+    # a first start, as a fresh install makes it: the empty mirror is hydrated at once
+    with live_app("live", data_dir, log, session_lease_s=LEASE_S, hydrate_on_start=True) as app:
         app.wait_idle()
         yield app
 
