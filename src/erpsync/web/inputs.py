@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -70,3 +71,21 @@ def _whole(value: Any) -> Any:
 
 #: A whole number as JSON Schema's ``integer`` means it (``3`` or ``3.0``).
 WholeNumber = Annotated[int, BeforeValidator(_whole)]
+
+
+ISO_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _iso_day(value: Any) -> Any:
+    """Only ``2026-12-01``: pydantic alone would also read ``0`` as 1970-01-01."""
+    if isinstance(value, str) and not re.match(ISO_DAY, value):
+        raise ValueError("expected a day as YYYY-MM-DD")
+    return value
+
+
+#: A calendar day in a query, ISO only.
+Day = Annotated[
+    date,
+    BeforeValidator(_iso_day),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": ISO_DAY}),
+]

@@ -7,7 +7,6 @@ pages: pass a page's ``next`` as ``after`` to get the one after it.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -25,7 +24,7 @@ from erpsync.web.book_json import (
     parse_cursor,
 )
 from erpsync.web.deps import BookDep, CurrentUser, StatusDep
-from erpsync.web.inputs import CODE_LENGTH, NO_NUL, CodePath
+from erpsync.web.inputs import CODE_LENGTH, NO_NUL, CodePath, Day
 from erpsync.web.openapi import errors
 
 router = APIRouter(tags=["agent's book"])
@@ -110,8 +109,8 @@ def orders(
     user: CurrentUser,
     book: BookDep,
     customer: CodeQuery = None,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[Day | None, Query(alias="from")] = None,
+    date_to: Annotated[Day | None, Query(alias="to")] = None,
     state: StateQuery = None,
     after: After = None,
     limit: Limit = DEFAULT_PAGE,

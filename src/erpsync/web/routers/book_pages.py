@@ -6,7 +6,6 @@ scripts off; a small script adds search as you type and local times.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -27,7 +26,7 @@ from erpsync.web.book_json import (
     parse_cursor,
 )
 from erpsync.web.deps import BookDep, CurrentUser, OrderDataDep, StatusDep, SubmissionsDep
-from erpsync.web.inputs import CodePath, SearchQuery
+from erpsync.web.inputs import CodePath, Day, SearchQuery
 from erpsync.web.json_shapes import customer_json
 from erpsync.web.pages import Pages, PagesDep
 from erpsync.web.routers.book import CARD_TYPES, ORDER_TYPES, After, CodeQuery, StateQuery
@@ -129,8 +128,8 @@ async def orders_page(
     book: BookDep,
     status: StatusDep,
     customer: CodeQuery = None,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[Day | None, Query(alias="from")] = None,
+    date_to: Annotated[Day | None, Query(alias="to")] = None,
     state: StateQuery = None,
     after: After = None,
 ) -> Response:
