@@ -6,13 +6,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from erpsync.domain.types import SyncType
 from erpsync.domain.users import User
 from erpsync.errors import NotFoundError
 from erpsync.services.book import AgentBook
 from erpsync.services.events import EventAction
-from erpsync.web.book_json import customer_master_json, repeat_json
-from erpsync.web.deps import BookDep, CurrentUser, DraftsDep, ServicesDep, SubmissionsDep
+from erpsync.web.book_json import customer_master_json, freshness_json, repeat_json
+from erpsync.web.deps import (
+    BookDep,
+    CurrentUser,
+    DraftsDep,
+    ServicesDep,
+    StatusDep,
+    SubmissionsDep,
+)
 from erpsync.web.json_shapes import draft_json
 from erpsync.web.pages import PagesDep
 from erpsync.web.routers.book import CodeQuery
@@ -38,14 +47,19 @@ async def home(user: CurrentUser) -> Response:
     return RedirectResponse("/sync" if user.is_admin else "/orders/new", status_code=303)
 
 
+#: What the order form is made of, for its freshness line.
+FORM_TYPES = (SyncType.CUSTOMERS, SyncType.PRODUCTS, SyncType.PRICES)
+
+
 @router.get("/orders/new")
-def order_form(
+async def order_form(
     request: Request,
     user: CurrentUser,
     pages: PagesDep,
     drafts: DraftsDep,
     services: ServicesDep,
     book: BookDep,
+    status: StatusDep,
     draft: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{8,64}$")] = None,
     customer: CodeQuery = None,
     repeat: CodeQuery = None,
@@ -55,15 +69,16 @@ def order_form(
     settings = services.settings
     config: dict[str, Any] = {
         **form_timing(settings.session_lease_s, settings.safety_timeout_s),
-        "draftCount": drafts.count(user),
+        "draftCount": await run_in_threadpool(drafts.count, user),
         "editDraftId": draft,
-        **prefill(user, book, customer=customer, repeat=repeat),
+        **await run_in_threadpool(prefill, user, book, customer, repeat),
     }
-    return pages.render(request, "order_form.html", {"config": config})
+    context = {"config": config, "freshness": freshness_json(await status.freshness(FORM_TYPES))}
+    return pages.render(request, "order_form.html", context)
 
 
 def prefill(
-    user: User, book: AgentBook, *, customer: str | None, repeat: str | None
+    user: User, book: AgentBook, customer: str | None, repeat: str | None
 ) -> dict[str, Any]:
     """What the form starts with: a customer, or a past order's lines; or why it cannot."""
     try:
@@ -78,20 +93,22 @@ def prefill(
 
 
 @router.get("/drafts")
-def drafts_page(
+async def drafts_page(
     request: Request,
     user: CurrentUser,
     pages: PagesDep,
     submissions: SubmissionsDep,
+    status: StatusDep,
 ) -> Response:
     """The agent's drafts, and below them the ones the ERP holds ("Inviati"); the page
     follows each submission live."""
-    book = submissions.book(user)
+    book = await run_in_threadpool(submissions.book, user)
     shown = {d.id: draft_json(d, s) for d, s in book.drafts}
     context = {
         "unsent": [shown[d.id] for d, _ in book.unsent],
         "placed": [shown[d.id] for d, _ in book.placed],
         "config": {"drafts": list(shown.values())},
+        "freshness": freshness_json(await status.freshness([SyncType.ORDERS])),
     }
     return pages.render(request, "drafts.html", context)
 

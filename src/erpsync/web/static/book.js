@@ -2,16 +2,11 @@
 
 import { getJson, isAbort } from "./api.js";
 import { formatDateTime } from "./i18n.js";
+import { showLocalTimes } from "./local_times.js";
 
 const DEBOUNCE_MS = 120;
-const shortTime = new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : "it-IT", {
-  hour: "2-digit",
-  minute: "2-digit",
-});
 
-for (const time of document.querySelectorAll("time[data-time]")) {
-  time.textContent = shortTime.format(new Date(time.getAttribute("datetime")));
-}
+showLocalTimes();
 for (const stamp of document.querySelectorAll("[data-timestamp]")) {
   stamp.textContent = formatDateTime(stamp.dataset.timestamp);
 }

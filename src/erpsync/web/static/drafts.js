@@ -4,6 +4,7 @@
 import { api, pageConfig, postJson } from "./api.js";
 import { formatDate, formatDateTime, formatTime, plural, t } from "./i18n.js";
 import { renderSubmission } from "./submission_view.js";
+import { showLocalTimes } from "./local_times.js";
 
 const drafts = new Map(pageConfig().drafts.map((draft) => [draft.id, draft]));
 const list = document.getElementById("draft-list");
@@ -165,3 +166,4 @@ sendAll.addEventListener("click", () => {
 
 render();
 listen();
+showLocalTimes();

@@ -6,6 +6,7 @@ import { formatCents, plural, t } from "./i18n.js";
 import { parseHundredths } from "./money.js";
 import { OrderLines } from "./order_lines.js";
 import { SearchPicker } from "./search_picker.js";
+import { showLocalTimes } from "./local_times.js";
 
 const config = pageConfig();
 const $ = (id) => document.getElementById(id);
@@ -276,3 +277,4 @@ session.start();
 if (config.editDraftId) loadDraft(config.editDraftId);
 else if (config.prefill) applyPrefill(config.prefill);
 else if (config.prefillMissing) showError(t(`order.prefill.${config.prefillMissing}_missing`));
+showLocalTimes();
