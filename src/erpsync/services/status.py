@@ -87,6 +87,18 @@ def build_report(
     )
 
 
+def freshness_of(
+    snapshot: Snapshot, history: Mapping[SyncType, Sequence[SyncRun]], now: datetime
+) -> dict[SyncType, Freshness]:
+    """Each type of ``history`` (its recent runs, newest first): when its latest completed
+    run ended, and whether that is longer ago than its interval in ``snapshot``'s schedule."""
+    found = {}
+    for type, runs in history.items():
+        done = (r.finished_at for r in runs if r.status is RunStatus.COMPLETED)
+        found[type] = freshness(next(done, None), snapshot.schedule[type].interval, now)
+    return found
+
+
 class StatusService:
     """What ``/api/sync/status``, ``/schedule`` and ``/runs`` read, on any replica."""
 
@@ -125,20 +137,8 @@ class StatusService:
         """When each of ``types`` last completed a sync, and whether that is longer ago than
         its interval (the pages' "aggiornato alle 10:42" and stale badge)."""
         snapshot = await self._node.control.snapshot()
-        last = await asyncio.to_thread(self._last_completed, types)
-        now = self._clock.now()
-        return {t: freshness(last[t], snapshot.schedule[t].interval, now) for t in types}
-
-    def _last_completed(self, types: Sequence[SyncType]) -> dict[SyncType, datetime | None]:
-        found: dict[SyncType, datetime | None] = {}
-        for type in types:
-            done = (
-                r.finished_at
-                for r in self._runs.recent(type, HISTORY)
-                if r.status is RunStatus.COMPLETED
-            )
-            found[type] = next(done, None)
-        return found
+        history = await asyncio.to_thread(lambda: {t: self._runs.recent(t, HISTORY) for t in types})
+        return freshness_of(snapshot, history, self._clock.now())
 
     def _history(self) -> dict[SyncType, list[SyncRun]]:
         return {t: self._runs.recent(t, HISTORY) for t in SyncType}

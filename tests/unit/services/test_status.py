@@ -10,7 +10,8 @@ from erpsync.domain.status import TypeStatus
 from erpsync.domain.types import SyncMode, SyncType, Trigger
 from erpsync.errors import ErrorKind
 from erpsync.services.cluster import RoleView
-from erpsync.services.status import HISTORY, build_report
+from erpsync.domain.book import Freshness
+from erpsync.services.status import HISTORY, build_report, freshness_of
 from erpsync.web.sync_json import status_json
 from tests.unit.services.conftest import World
 
@@ -122,3 +123,27 @@ async def test_a_page_the_erp_takes_too_long_to_serve_is_reported_before_anythin
     assert status_json(report)["health"]["types"]["ddt"]["hung"] is True
     world.source.open(SyncType.DDT)
     await world.orchestrator.run_until_idle()
+
+
+async def test_freshness_is_the_last_completed_sync_and_stale_past_the_interval(
+    world: World,
+) -> None:
+    await world.request(SyncType.CUSTOMERS, SyncMode.FULL)
+    await world.orchestrator.run_until_idle()
+    synced = world.clock.now()
+    interval = world.snapshot().schedule[SyncType.CUSTOMERS].interval
+    fresh = freshness_of(world.snapshot(), history(world), world.clock.now())
+    assert fresh[SyncType.CUSTOMERS] == Freshness(synced, stale=False)
+    assert fresh[SyncType.PRODUCTS] == Freshness(None, stale=True), "never synced"
+
+    await world.clock.advance(interval + timedelta(seconds=1))
+    run = world.runs.start(
+        SyncType.CUSTOMERS,
+        SyncMode.INCREMENTAL,
+        trigger=Trigger.SCHEDULE,
+        since=None,
+        at=world.clock.now(),
+    )
+    world.runs.fail(run.id, world.clock.now(), ErrorKind.ERP_UNAVAILABLE, "ERP answered 503")
+    later = freshness_of(world.snapshot(), history(world), world.clock.now())
+    assert later[SyncType.CUSTOMERS] == Freshness(synced, stale=True), "a failed run is no sync"
