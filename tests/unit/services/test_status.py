@@ -136,7 +136,7 @@ async def test_freshness_is_the_last_completed_sync_and_stale_past_the_interval(
     assert fresh[SyncType.CUSTOMERS] == Freshness(synced, stale=False)
     assert fresh[SyncType.PRODUCTS] == Freshness(None, stale=True), "never synced"
 
-    await world.clock.advance(interval + timedelta(seconds=1))
+    await world.clock.advance(interval.total_seconds() + 1)
     run = world.runs.start(
         SyncType.CUSTOMERS,
         SyncMode.INCREMENTAL,
