@@ -93,8 +93,10 @@ class SearchPlan(Enum):
     INDEX = "index"
 
 
-#: The index finds at most this many rows before the search walks instead: sorting this many
-#: candidates costs about what a walk costs at this density (bench/customer_search.py).
+#: From this many index hits on, the search walks instead. Counting up to it and sorting that
+#: many candidates take about a millisecond each on 100,000 customers; a walk at that density
+#: (1 %) reads some 2,000 rows for 20 suggestions, while the index's plan at 25 % (a city)
+#: sorts 25,000 rows in about 25 ms (bench/customer_search.py measures both sides).
 DENSE_HITS = 1000
 
 
