@@ -45,7 +45,7 @@ st.register_type_strategy(timedelta, st.timedeltas(-timedelta(days=3650), timede
 st.register_type_strategy(float, st.floats(allow_nan=False, allow_infinity=False))
 st.register_type_strategy(str, st.text(st.characters(exclude_categories=("Cs",)), max_size=40))
 
-RECORDS = [Snapshot, *COMMANDS, *{answer_type(c) for c in COMMANDS}]
+RECORDS = [Snapshot, *COMMANDS, *dict.fromkeys(answer_type(c) for c in COMMANDS)]
 
 
 def through_json(document: dict[str, Any]) -> Any:

@@ -82,7 +82,7 @@ class ScriptedEngine:
                 step = await active.step.get()
                 pages = run.checkpoint.pages + 1
                 run = run.with_checkpoint(Checkpoint("c", pages, SyncCounts(fetched=pages)))
-                self.runs.checkpoint(run.id, run.checkpoint)
+                self.runs.checkpoint(run.id, run.checkpoint, self.clock.now())
                 observer.progressed(run)
                 if step == "last":
                     return self.runs.complete(run.id, self.clock.now())
