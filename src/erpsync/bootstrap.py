@@ -28,6 +28,7 @@ from erpsync.adapters.db.mirror import SqlMirrorStore
 from erpsync.adapters.db.mirror_queries import SqlMirrorSearch
 from erpsync.adapters.db.runs import SqlRunStore
 from erpsync.adapters.db.schedules import SqlScheduleStore
+from erpsync.adapters.db.slice_queries import SqlMirrorSlices
 from erpsync.adapters.db.submissions import SqlSubmissionStore
 from erpsync.adapters.db.users import SqlLoginFailures, SqlUserStore
 from erpsync.adapters.erp_http import HttpErpSource, RetryPolicy
@@ -45,6 +46,7 @@ from erpsync.services.book import AgentBook
 from erpsync.services.cluster import ClusterNode, NodeTimings
 from erpsync.services.drafts import DraftService
 from erpsync.services.events import EventBus
+from erpsync.services.offline import OfflineSlices
 from erpsync.services.orchestrator import Orchestrator
 from erpsync.services.orchestrator_config import OrchestratorConfig
 from erpsync.services.order_data import OrderFormData
@@ -77,6 +79,7 @@ class Services:
     order_data: OrderFormData
     submissions: SubmissionService
     book: AgentBook
+    offline: OfflineSlices
 
 
 def demo_erp_config(settings: Settings) -> DemoErpConfig:
@@ -263,4 +266,5 @@ async def build_services(
         order_data,
         SubmissionService(draft_store, outbox, clock),
         AgentBook(SqlMirrorBook(engine), order_data, clock),
+        OfflineSlices(SqlMirrorSlices(engine), clock, price_list=settings.price_list),
     )

@@ -189,6 +189,19 @@ class DraftLockedError(ConflictError):
     """The draft is on its way to the ERP, or an ERP order already: it can no longer change."""
 
 
+class DraftRevisionError(ConflictError):
+    """The draft was changed since the revision a save was made from (on another device, or
+    in another tab): the save would overwrite that change, so nothing is saved."""
+
+    def __init__(self, draft_id: str, base: int, current: int) -> None:
+        super().__init__(
+            f"draft {draft_id!r} changed since revision {base}: it is at revision {current}"
+        )
+        self.draft_id = draft_id
+        self.base = base
+        self.current = current
+
+
 class OrderRefusedError(ConflictError):
     """The ERP refused this draft as it is: sending it unchanged would be refused again."""
 

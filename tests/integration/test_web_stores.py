@@ -15,7 +15,12 @@ from erpsync.adapters.db.users import SqlLoginFailures, SqlUserStore
 from erpsync.domain.drafts import Draft, DraftLine
 from erpsync.domain.search import search_terms
 from erpsync.domain.users import Role
-from erpsync.errors import DraftConflictError, RecordNotFoundError, UserExistsError
+from erpsync.errors import (
+    DraftConflictError,
+    DraftRevisionError,
+    RecordNotFoundError,
+    UserExistsError,
+)
 from tests.integration.web_seed import AT, TODAY, seed_mirror
 
 
@@ -183,6 +188,19 @@ def test_an_update_replaces_customer_notes_and_lines_but_not_the_creation_time(
     assert (updated.customer_code, updated.notes, len(updated.lines)) == ("C2", "", 1)
     with pytest.raises(RecordNotFoundError):
         drafts.update(_draft("draft-missing"))
+
+
+def test_a_change_from_an_older_revision_is_refused_and_changes_nothing(
+    drafts: SqlDraftStore,
+) -> None:
+    assert drafts.create(_draft())[0].revision == 1
+    assert drafts.update(_draft(notes="prima"), base_revision=1).revision == 2
+    with pytest.raises(DraftRevisionError) as refused:
+        drafts.update(_draft(notes="da un altro telefono"), base_revision=1)
+    assert (refused.value.base, refused.value.current) == (1, 2)
+    assert drafts.get(1, "draft-0001").notes == "prima"
+    assert drafts.update(_draft(notes="senza revisione")).revision == 3
+    assert drafts.get(1, "draft-0001").revision == 3
 
 
 def test_drafts_list_newest_first_and_delete_with_their_lines(

@@ -124,6 +124,7 @@ class Draft:
 
     The id is chosen by the browser (so a retry or a double click never makes two drafts, and
     a draft made offline keeps its id); the customer's name is kept as shown when saved.
+    ``revision`` counts its versions: 1 when created, one more at every change.
     """
 
     id: str
@@ -134,6 +135,7 @@ class Draft:
     created_at: datetime
     updated_at: datetime
     notes: str = ""
+    revision: int = 1
 
     @property
     def totals(self) -> Totals:

@@ -8,6 +8,7 @@ from erpsync.ports.agents import (
     LoginFailures,
     MirrorBook,
     MirrorSearch,
+    MirrorSlices,
     UserStore,
 )
 from erpsync.ports.clock import Clock
@@ -51,6 +52,7 @@ __all__ = [
     "LoginFailures",
     "MirrorBook",
     "MirrorSearch",
+    "MirrorSlices",
     "MirrorStore",
     "PageWrite",
     "ProcessProbe",

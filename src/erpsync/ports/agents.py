@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from erpsync.domain.book import DocumentFilter, DocumentKind, Mark
 from erpsync.domain.drafts import Draft
+from erpsync.domain.offline import HighMark, SliceKind
 from erpsync.domain.users import Credentials, Role, TokenInfo, User
 
 
@@ -97,13 +98,16 @@ class DraftStore(Protocol):
     def count(self, owner_id: int) -> int:
         """The owner's drafts that are not ERP orders yet (placed ones are "Inviati")."""
 
-    def update(self, draft: Draft) -> Draft:
-        """Replace the customer, notes and lines of ``draft`` (matched by id and owner);
-        ``created_at`` stays.
+    def update(self, draft: Draft, base_revision: int | None = None) -> Draft:
+        """Replace the customer, notes and lines of ``draft`` (matched by id and owner) and
+        raise its revision by one; ``created_at`` stays. With ``base_revision``, only when the
+        stored draft is still at that revision, in the same transaction.
 
         Raises:
             RecordNotFoundError: as :meth:`get` does.
             DraftLockedError: the draft is being sent to the ERP, or is an ERP order.
+            DraftRevisionError: the stored draft is at another revision than
+                ``base_revision``; nothing changed.
         """
 
     def delete(self, owner_id: int, draft_id: str) -> None:
@@ -173,3 +177,39 @@ class MirrorBook(Protocol):
 
     def unpaid_invoices(self, customer_code: str, agent_code: str | None) -> list[dict[str, Any]]:
         """The customer's invoices not marked paid, with their totals and due dates."""
+
+
+class MirrorSlices(Protocol):
+    """The device's offline slice of the mirror (see ``domain.offline``), whole or as the
+    changes since a moment. Deleted records are never rows.
+
+    ``agent_code`` scopes customers as in :class:`MirrorSearch` (``None``: all, a code: only
+    the customers carrying it, an empty code: none); products and prices are the same for
+    everyone. A price row is in the slice while it has not expired: ``valid_to`` null or on or
+    after ``valid_on``, whatever its ``valid_from``.
+    """
+
+    def high_mark(self, kind: SliceKind) -> HighMark:
+        """The orchestrator role's epoch, then the newest write to the kind's tables: the
+        latest ``synced_at`` or ``deleted_at`` (customers: or scope exit), read in that order
+        (a writer taking over after the epoch was read shows as a changed epoch next time)."""
+
+    def rows(
+        self, kind: SliceKind, agent_code: str | None, valid_on: date, after: datetime | None
+    ) -> list[tuple[Any, ...]]:
+        """The slice's rows written strictly after ``after`` (all of them without it), each
+        the values of ``SLICE_FIELDS[kind]`` as stored, by key."""
+
+    def gone(
+        self,
+        kind: SliceKind,
+        agent_code: str | None,
+        valid_on: date,
+        after: datetime,
+        expired_from: date,
+    ) -> set[str]:
+        """The keys of rows that left the slice strictly after ``after``: deleted (customers:
+        the scope's own), moved to another agent (customers: recorded when the scope's
+        customer changed agent), changed to an expired ``valid_to`` (prices), or expired since
+        ``expired_from`` (prices: ``valid_to`` from ``expired_from`` to before ``valid_on``).
+        A key may also be among the rows, when it came back since."""

@@ -18,7 +18,7 @@ from erpsync.domain.drafts import (
     check_line,
 )
 from erpsync.domain.users import User
-from erpsync.errors import InvalidDraftError, RecordNotFoundError
+from erpsync.errors import DraftRevisionError, InvalidDraftError, RecordNotFoundError
 from erpsync.ports import Clock, DraftStore, MirrorSearch
 
 log = logging.getLogger(__name__)
@@ -80,11 +80,22 @@ class DraftService:
         )
         return SavedDraft(draft, created, count)
 
-    def update(self, user: User, draft_id: str, data: DraftInput) -> SavedDraft:
-        """Raises ``RecordNotFoundError`` unless the user owns the draft."""
+    def update(
+        self, user: User, draft_id: str, data: DraftInput, base_revision: int | None = None
+    ) -> SavedDraft:
+        """Change the user's draft; with ``base_revision`` (the revision the change was made
+        from) only if nobody changed it since.
+
+        Raises:
+            RecordNotFoundError: the user has no such draft.
+            DraftRevisionError: the draft is no longer at ``base_revision``; nothing changed.
+        """
         current = self._drafts.get(user.id, draft_id)
+        if base_revision is not None and base_revision != current.revision:
+            # Before checking the content: the agent must first choose between the versions.
+            raise DraftRevisionError(draft_id, base_revision, current.revision)
         draft = self._build(user, draft_id, data, current.created_at, self._clock.now())
-        updated = self._drafts.update(draft)
+        updated = self._drafts.update(draft, base_revision)
         return SavedDraft(updated, False, self._drafts.count(user.id))
 
     def get(self, user: User, draft_id: str) -> Draft:

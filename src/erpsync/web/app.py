@@ -29,6 +29,7 @@ from erpsync.web.routers import (
     drafts,
     forms,
     metrics,
+    offline,
     order_data,
     pages,
     sync,
@@ -93,6 +94,7 @@ def create_app(
     app.include_router(book.router)
     app.include_router(book_pages.router)
     app.include_router(drafts.router)
+    app.include_router(offline.router)
     app.include_router(metrics.router)
     install_openapi(app, session_cookie=SESSION_COOKIE)
     return app

@@ -13,6 +13,7 @@ from erpsync.services.accounts import Accounts
 from erpsync.services.book import AgentBook
 from erpsync.services.control import Control
 from erpsync.services.drafts import DraftService
+from erpsync.services.offline import OfflineSlices
 from erpsync.services.order_data import OrderFormData
 from erpsync.services.status import StatusService
 from erpsync.services.submissions import SubmissionService
@@ -60,6 +61,10 @@ async def get_book(request: Request) -> AgentBook:
     return services_of(request).book
 
 
+async def get_offline(request: Request) -> OfflineSlices:
+    return services_of(request).offline
+
+
 async def current_user(request: Request) -> User:
     """The signed-in user the auth gate found; 401 if there is none."""
     user: User | None = getattr(request.state, "user", None)
@@ -82,5 +87,6 @@ DraftsDep = Annotated[DraftService, Depends(get_drafts)]
 OrderDataDep = Annotated[OrderFormData, Depends(get_order_data)]
 SubmissionsDep = Annotated[SubmissionService, Depends(get_submissions)]
 BookDep = Annotated[AgentBook, Depends(get_book)]
+OfflineDep = Annotated[OfflineSlices, Depends(get_offline)]
 CurrentUser = Annotated[User, Depends(current_user)]
 AdminUser = Annotated[User, Depends(admin_user)]

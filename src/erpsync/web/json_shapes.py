@@ -107,6 +107,7 @@ def draft_json(draft: Draft, submission: Submission | None = None) -> dict[str, 
         "notes": draft.notes,
         "createdAt": _at(draft.created_at),
         "updatedAt": _at(draft.updated_at),
+        "revision": draft.revision,
         "lines": [
             {
                 "lineNo": n,

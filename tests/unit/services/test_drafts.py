@@ -7,7 +7,12 @@ from decimal import Decimal
 import pytest
 
 from erpsync.domain.users import User
-from erpsync.errors import DraftConflictError, InvalidDraftError, RecordNotFoundError
+from erpsync.errors import (
+    DraftConflictError,
+    DraftRevisionError,
+    InvalidDraftError,
+    RecordNotFoundError,
+)
 from erpsync.services.accounts import Accounts
 from erpsync.services.drafts import DraftInput, DraftService, LineInput
 from erpsync.testing import FakeClock
@@ -80,6 +85,22 @@ async def test_only_the_owner_reads_changes_or_deletes_a_draft(
     assert (updated.draft.customer_code, updated.draft.created_at) == ("C2", AT)
     assert updated.draft.updated_at == AT.replace(hour=9)
     assert drafts.delete(anna, "draft-0001") == 0
+
+
+def test_a_change_made_from_an_older_revision_is_a_conflict_and_saves_nothing(
+    drafts: DraftService, people: tuple[User, User]
+) -> None:
+    anna = people[0]
+    created = drafts.create(anna, "draft-0001", _order())
+    assert created.draft.revision == 1
+    assert drafts.update(anna, "draft-0001", _order("C2"), base_revision=1).draft.revision == 2
+    # The other device still edits revision 1: refused, even with lines that could not go.
+    with pytest.raises(DraftRevisionError, match="revision 2"):
+        drafts.update(anna, "draft-0001", _order("C1", LineInput("P1", 1, Decimal(1))), 1)
+    assert drafts.get(anna, "draft-0001").customer_code == "C2"
+    # A retry of the create that made it answers the stored draft: still one, as it is now.
+    again = drafts.create(anna, "draft-0001", _order())
+    assert (again.created, again.draft.revision, again.count) == (False, 2, 1)
 
 
 def test_an_admin_may_order_for_any_customer(drafts: DraftService, accounts: Accounts) -> None:

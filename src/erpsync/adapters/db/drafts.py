@@ -14,7 +14,12 @@ from erpsync.adapters.db.submissions import live_submission, take_draft
 from erpsync.adapters.db.tables import draft_lines, drafts, submissions
 from erpsync.domain.drafts import Draft, DraftLine
 from erpsync.domain.submissions import SubmissionState
-from erpsync.errors import DraftConflictError, DraftLockedError, RecordNotFoundError
+from erpsync.errors import (
+    DraftConflictError,
+    DraftLockedError,
+    DraftRevisionError,
+    RecordNotFoundError,
+)
 
 
 def _line_rows(draft: Draft) -> list[dict[str, Any]]:
@@ -78,6 +83,7 @@ class SqlDraftStore:
                         notes=draft.notes,
                         created_at=draft.created_at,
                         updated_at=draft.updated_at,
+                        revision=draft.revision,
                     )
                 )
                 if draft.lines:
@@ -118,10 +124,15 @@ class SqlDraftStore:
         with self._engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
-    def update(self, draft: Draft) -> Draft:
+    def update(self, draft: Draft, base_revision: int | None = None) -> Draft:
         mine = and_(drafts.c.id == draft.id, drafts.c.owner_id == draft.owner_id)
         with self._engine.begin() as conn:
             _take_unsent(conn, draft.id, draft.owner_id)
+            if base_revision is not None:
+                # The row is locked since _take_unsent: nobody changes it before the update.
+                current = conn.execute(select(drafts.c.revision).where(mine)).scalar_one()
+                if current != base_revision:
+                    raise DraftRevisionError(draft.id, base_revision, current)
             changed = conn.execute(
                 update(drafts)
                 .where(mine)
@@ -130,6 +141,7 @@ class SqlDraftStore:
                     customer_name=draft.customer_name,
                     notes=draft.notes,
                     updated_at=draft.updated_at,
+                    revision=drafts.c.revision + 1,
                 )
             )
             if changed.rowcount != 1:
@@ -175,6 +187,7 @@ class SqlDraftStore:
                 created_at=h.created_at,
                 updated_at=h.updated_at,
                 notes=h.notes,
+                revision=h.revision,
             )
             for h in heads
         ]

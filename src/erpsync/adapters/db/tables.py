@@ -119,6 +119,27 @@ _by_date("ix_invoices_customer_date", "invoices", "customer_code")
 Index("ix_ddt_order_number", mirror_tables["ddt"].c.order_number)
 Index("ix_invoices_order_number", mirror_tables["invoices"].c.order_number)
 
+# What the device's offline slice reads a delta by: rows written or deleted since its cursor,
+# prices that expired since.
+for _name in ("customers", "products", "prices"):
+    Index(f"ix_{_name}_synced_at", mirror_tables[_name].c.synced_at)
+    Index(f"ix_{_name}_deleted_at", mirror_tables[_name].c.deleted_at)
+Index("ix_prices_valid_to", mirror_tables["prices"].c.valid_to)
+
+#: A customer leaving an agent (its agent code changed), written by a trigger of migration
+#: 0011 in the transaction that moved it: the agent's device must drop it, and the mirror row
+#: no longer says whose it was.
+customer_scope_exits = Table(
+    "customer_scope_exits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(32), nullable=False),
+    Column("agent_code", String(32), nullable=False),
+    Column("exited_at", UtcDateTime, nullable=False),
+    Index("ix_customer_scope_exits_agent_exited", "agent_code", "exited_at"),
+    Index("ix_customer_scope_exits_exited_at", "exited_at"),
+)
+
 sync_runs = Table(
     "sync_runs",
     metadata,
@@ -229,6 +250,7 @@ drafts = Table(
     Column("notes", Text, nullable=False, default=""),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("revision", Integer, nullable=False, server_default=text("1")),
     Index("ix_drafts_owner_updated", "owner_id", "updated_at"),
 )
 

@@ -6,16 +6,18 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from erpsync.domain.drafts import MAX_LINES, MAX_NOTES, MAX_QTY
 from erpsync.domain.users import User
+from erpsync.errors import DraftRevisionError
 from erpsync.services.drafts import DraftInput, LineInput, SavedDraft
 from erpsync.services.submissions import MAX_BATCH, Sent, SubmissionService
 from erpsync.web.deps import ControlDep, CurrentUser, DraftsDep, SubmissionsDep
 from erpsync.web.inputs import CODE_LENGTH, Money, Percent, WholeNumber, text
 from erpsync.web.json_shapes import draft_json, submission_json
-from erpsync.web.openapi import errors
+from erpsync.web.openapi import WHY, errors
 
 router = APIRouter(prefix="/api/drafts", tags=["drafts"])
 
@@ -44,6 +46,25 @@ class DraftBody(BaseModel):
             ],
             notes=self.notes,
         )
+
+
+class DraftChangeBody(DraftBody):
+    base_revision: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="the draft's `revision` this change was made from: when the draft is at "
+        "another one now, nothing is saved (409 with the `current` draft); absent, the change "
+        "is saved whatever the revision",
+    )
+
+
+class DraftConflictBody(BaseModel):
+    """A 409 of a change: the draft moved on since ``base_revision`` (``current`` is the
+    draft as it is now), or it is on its way to the ERP or placed (no ``current``)."""
+
+    error: str
+    current: dict[str, Any] | None = None
 
 
 class NewDraftBody(DraftBody):
@@ -160,17 +181,31 @@ async def send_draft(
     return draft_json(drafts.get(user, draft_id), sent.submission)
 
 
-@router.put("/{draft_id}", responses=errors(404, 409))
+@router.put(
+    "/{draft_id}",
+    responses={**errors(404), 409: {"model": DraftConflictBody, "description": WHY[409]}},
+    response_model=None,
+)
 def update_draft(
     draft_id: DraftId,
-    body: DraftBody,
+    body: DraftChangeBody,
     user: CurrentUser,
     drafts: DraftsDep,
     submissions: SubmissionsDep,
-) -> dict[str, Any]:
+) -> dict[str, Any] | JSONResponse:
     """Change a draft; not while it is on its way to the ERP or once it is an ERP order
-    (409). A draft the ERP refused may be changed and sent again."""
-    return _saved(drafts.update(user, draft_id, body.as_input()), submissions, user)
+    (409). A draft the ERP refused may be changed and sent again. With ``base_revision``, a
+    draft changed since that revision is left as it is: 409 with the ``current`` draft, so
+    the agent chooses which version to keep."""
+    try:
+        saved = drafts.update(user, draft_id, body.as_input(), body.base_revision)
+    except DraftRevisionError as conflict:
+        current = drafts.get(user, draft_id)
+        latest = submissions.latest(user, [draft_id]).get(draft_id)
+        return JSONResponse(
+            {"error": str(conflict), "current": draft_json(current, latest)}, status_code=409
+        )
+    return _saved(saved, submissions, user)
 
 
 @router.delete("/{draft_id}", responses=errors(404, 409))

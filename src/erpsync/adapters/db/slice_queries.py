@@ -1,0 +1,93 @@
+"""The device's offline slice read from the mirror: whole, or what changed since a moment.
+
+A delta reads through the indexes of migration 0011 (``synced_at``, ``deleted_at``, prices'
+``valid_to``, the customers' scope exits), so its cost follows the changes, not the mirror.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, Select, func, or_, select, union
+from sqlalchemy.engine import Connection
+
+from erpsync.adapters.db.cluster import ROLE
+from erpsync.adapters.db.tables import customer_scope_exits, leases, mirror_tables
+from erpsync.domain.offline import SLICE_FIELDS, HighMark, SliceKind, newest
+
+_KEY = {SliceKind.CUSTOMERS: "code", SliceKind.PRODUCTS: "code", SliceKind.PRICES: "id"}
+
+
+def _scope(kind: SliceKind, agent_code: str | None) -> list[ColumnElement[bool]]:
+    if kind is not SliceKind.CUSTOMERS or agent_code is None:
+        return []
+    return [mirror_tables["customers"].c.agent_code == agent_code]
+
+
+class SqlMirrorSlices:
+    """:class:`~erpsync.ports.MirrorSlices` on SQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def high_mark(self, kind: SliceKind) -> HighMark:
+        table = mirror_tables[kind.value]
+        with self._engine.connect() as conn:
+            epoch = conn.execute(select(leases.c.epoch).where(leases.c.name == ROLE)).scalar()
+            written = conn.execute(select(func.max(table.c.synced_at))).scalar_one()
+            deleted = conn.execute(select(func.max(table.c.deleted_at))).scalar_one()
+            exited = None
+            if kind is SliceKind.CUSTOMERS:
+                exited = conn.execute(
+                    select(func.max(customer_scope_exits.c.exited_at))
+                ).scalar_one()
+        return HighMark(newest(written, deleted, exited), epoch)
+
+    def rows(
+        self, kind: SliceKind, agent_code: str | None, valid_on: date, after: datetime | None
+    ) -> list[tuple[Any, ...]]:
+        table = mirror_tables[kind.value]
+        where: list[ColumnElement[bool]] = [table.c.deleted_at.is_(None)]
+        where += _scope(kind, agent_code)
+        if kind is SliceKind.PRICES:
+            where.append(or_(table.c.valid_to.is_(None), table.c.valid_to >= valid_on))
+        if after is not None:
+            where.append(table.c.synced_at > after)
+        query = (
+            select(*(table.c[f] for f in SLICE_FIELDS[kind]))
+            .where(*where)
+            .order_by(table.c[_KEY[kind]])
+        )
+        with self._engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(query)]
+
+    def gone(
+        self,
+        kind: SliceKind,
+        agent_code: str | None,
+        valid_on: date,
+        after: datetime,
+        expired_from: date,
+    ) -> set[str]:
+        table = mirror_tables[kind.value]
+        key = table.c[_KEY[kind]]
+        queries: list[Select[Any]] = [
+            select(key).where(table.c.deleted_at > after, *_scope(kind, agent_code))
+        ]
+        if kind is SliceKind.CUSTOMERS and agent_code is not None:
+            exits = customer_scope_exits.c
+            queries.append(
+                select(exits.code).where(exits.agent_code == agent_code, exits.exited_at > after)
+            )
+        if kind is SliceKind.PRICES:
+            expired = table.c.valid_to < valid_on
+            queries.append(select(key).where(expired, table.c.synced_at > after))
+            queries.append(select(key).where(expired, table.c.valid_to >= expired_from))
+        with self._engine.connect() as conn:
+            return _keys(conn, queries)
+
+
+def _keys(conn: Connection, queries: list[Select[Any]]) -> set[str]:
+    statement = queries[0] if len(queries) == 1 else union(*queries)
+    return {row[0] for row in conn.execute(statement)}

@@ -1,0 +1,64 @@
+"""Answers a client may keep and revalidate: a strong ETag of the bytes, ``If-None-Match`` →
+304, and gzip when the request accepts it.
+
+Only the routes that build their answer through :func:`cacheable_response` are compressed:
+no middleware compresses every answer (it would buffer the Server-Sent Events stream).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+#: The browser may keep the answer but must ask again before using it; shared caches never.
+CACHE_CONTROL = "private, no-cache"
+_GZIP_SUFFIX = "-gzip"
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether ``Accept-Encoding`` allows gzip (named, or ``*``, with a q above 0)."""
+    allowed: dict[str, bool] = {}
+    for part in accept_encoding.split(","):
+        token, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        allowed[token.strip().lower()] = q > 0
+    return allowed.get("gzip", allowed.get("x-gzip", allowed.get("*", False)))
+
+
+def _tags(if_none_match: str) -> set[str]:
+    """The entity tags of ``If-None-Match``, compared weakly (RFC 9110 13.1.2) and without
+    the content coding's suffix: an answer is the same whichever coding it came in."""
+    tags = set()
+    for part in if_none_match.split(","):
+        tag = part.strip().removeprefix("W/").strip('"')
+        tags.add(tag.removesuffix(_GZIP_SUFFIX))
+    return tags
+
+
+def cacheable_response(
+    request: Request, body: bytes, media_type: str, *, validated: bytes | None = None
+) -> Response:
+    """``body`` with its strong ETag, gzip-encoded when accepted, or 304 when the client
+    holds it already. The tag is the digest of ``validated`` (the body without what only
+    says when it was served), of ``body`` by default."""
+    digest = hashlib.sha256(body if validated is None else validated).hexdigest()[:32]
+    gzipped = accepts_gzip(request.headers.get("accept-encoding", ""))
+    etag = f'"{digest}{_GZIP_SUFFIX}"' if gzipped else f'"{digest}"'
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
+    known = _tags(request.headers.get("if-none-match", ""))
+    if digest in known or "*" in known:
+        return Response(status_code=304, headers=headers)
+    if gzipped:
+        body = gzip.compress(body, compresslevel=6, mtime=0)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type=media_type, headers=headers)
