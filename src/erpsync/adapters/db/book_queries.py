@@ -11,7 +11,18 @@ from collections.abc import Collection, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Engine, Select, and_, bindparam, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Engine,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+)
 
 from erpsync.adapters.db.tables import child_tables, mirror_tables
 from erpsync.domain.book import DocumentFilter, DocumentKind, Mark
@@ -32,6 +43,15 @@ def _columns(spec: RecordSpec) -> list[Any]:
     return [table.c[name] for name in spec.field_names if name not in _HIDDEN]
 
 
+def _scoped_by_agent(table: Table) -> ColumnElement[bool]:
+    """The agent's scope as a filter only, for a query a more selective key leads (a customer,
+    an order's numbers): SQLite keeps no statistics unless analysed, and given
+    ``agent_code = ?`` it walks the agent's index (a third of the table, three agents) instead
+    of the customer's or the order's. No index covers the ``coalesce``, on either database;
+    the row it keeps is the same (the bound agent is never null)."""
+    return func.coalesce(table.c.agent_code, "") == bindparam("agent")
+
+
 @cache
 def _documents(
     kind: DocumentKind,
@@ -45,7 +65,9 @@ def _documents(
     table = mirror_tables[_SPECS[kind].table]
     where: list[ColumnElement[bool]] = [table.c.deleted_at.is_(None)]
     if scoped:
-        where.append(table.c.agent_code == bindparam("agent"))
+        where.append(
+            _scoped_by_agent(table) if customer else table.c.agent_code == bindparam("agent")
+        )
     if customer:
         where.append(table.c.customer_code == bindparam("customer"))
     if date_from:
@@ -90,7 +112,7 @@ def _linked(kind: DocumentKind, scoped: bool) -> Select[Any]:
         table.c.deleted_at.is_(None),
     ]
     if scoped:
-        where.append(table.c.agent_code == bindparam("agent"))
+        where.append(_scoped_by_agent(table))
     return select(*_columns(_SPECS[kind])).where(*where).order_by(table.c.date, table.c.number)
 
 
@@ -114,7 +136,7 @@ def _unpaid(scoped: bool) -> Select[Any]:
         or_(table.c.paid.is_(None), table.c.paid.is_(False)),
     ]
     if scoped:
-        where.append(table.c.agent_code == bindparam("agent"))
+        where.append(_scoped_by_agent(table))
     return select(*_columns(INVOICES)).where(*where).order_by(table.c.due_date, table.c.number)
 
 
