@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/smart_sync.py
 	$(BIN)/python bench/order_submit.py
 	$(BIN)/python bench/customer_search.py
+	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/load.py
 
 clean:
