@@ -255,6 +255,37 @@ def product_prices(w: World, b: httpx.Client) -> None:
     assert answer.json() == w.owner.get(path).json()
 
 
+def offline_customers(w: World, b: httpx.Client) -> None:
+    annas = w.owner.get("/api/offline/customers").json()
+    theirs = b.get("/api/offline/customers").json()
+    agent = theirs["fields"].index("agent_code")
+    assert theirs["rows"] and {row[agent] for row in theirs["rows"]} == {"A02"}
+    assert w.draft["customerCode"] not in [row[0] for row in theirs["rows"]]
+    # Anna's cursor is not Bruno's slice: he gets his own, whole.
+    with_annas = b.get("/api/offline/customers", params={"since": annas["cursor"]}).json()
+    assert with_annas["full"] is True and with_annas["rows"] == theirs["rows"]
+    delta = b.get("/api/offline/customers", params={"since": theirs["cursor"]}).json()
+    assert delta["full"] is False
+    assert {row[agent] for row in delta["rows"]} <= {"A02"}
+    annas_codes = {row[0] for row in annas["rows"]}
+    assert not annas_codes & {*delta["deleted"], *(row[0] for row in delta["rows"])}
+
+
+def offline_shared(kind: str) -> Probe:
+    """Not per agent: Bruno's slice is Anna's, byte for byte but the time it was read."""
+
+    def probe(w: World, b: httpx.Client) -> None:
+        path = f"/api/offline/{kind}"
+        answer = b.get(path)
+        assert answer.status_code == 200, answer.text
+        assert_shows_nothing_of_annas(answer)
+        annas = w.owner.get(path)
+        assert answer.headers["etag"] == annas.headers["etag"]
+        assert answer.json()["rows"] == annas.json()["rows"]
+
+    return probe
+
+
 # -- probes: the agent's book ----------------------------------------------------------------
 
 
@@ -561,6 +592,18 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/products"): Rule("not per agent: the same catalogue for all", search_products),
     ("GET", "/api/products/{code}/prices"): Rule(
         "not per agent: the same prices for all", product_prices
+    ),
+    # the device's offline slice
+    ("GET", "/api/offline/customers"): Rule(
+        "only B's customers, whole or as a delta (rows and deletions); A's cursor gets B's "
+        "own whole slice",
+        offline_customers,
+    ),
+    ("GET", "/api/offline/products"): Rule(
+        "not per agent: the same slice (and ETag) for all", offline_shared("products")
+    ),
+    ("GET", "/api/offline/prices"): Rule(
+        "not per agent: the same slice (and ETag) for all", offline_shared("prices")
     ),
     # the agent's book: another agent's customer or document is a 404, as if there were none
     ("GET", "/api/customers/{code}"): Rule("A's customer as B: 404", annas_card("")),
