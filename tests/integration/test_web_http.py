@@ -255,6 +255,32 @@ def test_drafts_are_updated_and_deleted_by_their_owner(app: LiveApp) -> None:
         assert api.get("/api/drafts/dario-draft-1").status_code == 404
 
 
+def test_a_change_from_an_older_revision_is_409_with_the_current_draft(app: LiveApp) -> None:
+    erica = app.new_agent("A01")
+    body = _draft_body(app, erica, "erica-draft-1")
+    change = {k: v for k, v in body.items() if k != "id"}
+    with app.client(erica) as phone, app.client(erica) as laptop:
+        created = phone.post("/api/drafts", json=body).json()["draft"]
+        assert created["revision"] == 1
+        saved = phone.put(
+            "/api/drafts/erica-draft-1",
+            json={**change, "notes": "dal telefono", "base_revision": 1},
+        )
+        assert saved.status_code == 200 and saved.json()["draft"]["revision"] == 2
+        stale = laptop.put(
+            "/api/drafts/erica-draft-1",
+            json={**change, "notes": "dal portatile", "base_revision": 1},
+        )
+        assert stale.status_code == 409
+        assert "revision" in stale.json()["error"]
+        assert stale.json()["current"]["notes"] == "dal telefono"
+        assert stale.json()["current"]["revision"] == 2
+        assert laptop.get("/api/drafts/erica-draft-1").json()["notes"] == "dal telefono"
+        # Without base_revision the order form saves as it always did.
+        plain = laptop.put("/api/drafts/erica-draft-1", json={**change, "notes": "ultima"})
+        assert plain.status_code == 200 and plain.json()["draft"]["revision"] == 3
+
+
 @pytest.mark.parametrize(
     ("change", "status", "words"),
     [
