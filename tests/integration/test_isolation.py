@@ -667,6 +667,10 @@ ROUTES: dict[tuple[str, str], Rule] = {
         for t in SYNC_TYPES
     },
     ("GET", "/healthz"): Rule("not per agent: the liveness probe", shared_read("/healthz")),
+    ("GET", "/sw.js"): Rule("not per agent: the app's service worker", shared_read("/sw.js")),
+    ("GET", "/manifest.webmanifest"): Rule(
+        "not per agent: the installable app's manifest", shared_read("/manifest.webmanifest")
+    ),
     # signing in and out
     ("GET", "/login"): Rule("a signed-in user is sent on; nothing of anyone", login_page),
     ("POST", "/login"): Rule(

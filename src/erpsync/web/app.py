@@ -23,6 +23,7 @@ from erpsync.web.openapi import install_openapi
 from erpsync.web.origin_check import OriginCheck
 from erpsync.web.pages import Pages
 from erpsync.web.routers import (
+    app_shell,
     auth,
     book,
     book_pages,
@@ -88,6 +89,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(app_shell.router)
     app.include_router(sync.router)
     app.include_router(forms.router)
     app.include_router(order_data.router)

@@ -19,7 +19,7 @@ from erpsync.domain.users import User
 from erpsync.services.accounts import Accounts
 from erpsync.web.origin_check import has_bearer_token
 
-PUBLIC_PATHS = frozenset({"/login", "/healthz", "/favicon.ico"})
+PUBLIC_PATHS = frozenset({"/login", "/healthz", "/favicon.ico", "/sw.js", "/manifest.webmanifest"})
 PUBLIC_PREFIXES = ("/static/",)
 #: Public and never about the user: no need to look the user up.
 ANONYMOUS_PATHS = frozenset({"/healthz", "/favicon.ico"})

@@ -32,6 +32,10 @@ class Pages:
         self.catalogues = catalogues
         self._templates = Jinja2Templates(directory=TEMPLATES)
 
+    def text(self, template: str, **context: Any) -> str:
+        """A template rendered as plain text (the service worker's script)."""
+        return self._templates.env.get_template(template).render(**context)
+
     def language(self, request: Request) -> str:
         return self.catalogues.choose(
             request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE)

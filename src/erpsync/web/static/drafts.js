@@ -5,6 +5,8 @@ import { api, pageConfig, postJson } from "./api.js";
 import { formatDate, formatDateTime, formatTime, plural, t } from "./i18n.js";
 import { renderSubmission } from "./submission_view.js";
 import { showLocalTimes } from "./local_times.js";
+import { Device } from "./device.js";
+import { PendingState, isOffline } from "./device_drafts.js";
 
 const drafts = new Map(pageConfig().drafts.map((draft) => [draft.id, draft]));
 const list = document.getElementById("draft-list");
@@ -125,7 +127,17 @@ async function send(ids, button) {
     }
     render();
   } catch (error) {
-    showError(t("common.error", { message: (error.body && error.body.error) || error.message }));
+    if (device && isOffline(error)) {
+      for (const id of ids) {
+        const draft = drafts.get(id);
+        const display = { customerName: draft.customerName, customerCode: draft.customerCode, total: draft.totals && draft.totals.total,
+          lines: draft.lines.map((l) => ({ productCode: l.productCode, description: l.description })) };
+        await device.pending.queueSend(id, display);
+      }
+      await renderPending();
+    } else {
+      showError(t("common.error", { message: (error.body && error.body.error) || error.message }));
+    }
   } finally {
     button.disabled = false;
   }
@@ -164,6 +176,105 @@ sendAll.addEventListener("click", () => {
   if (ids.length) send(ids, sendAll);
 });
 
+// -- drafts waiting on the device ---------------------------------------------------------
+
+const device = await Device.open();
+const pendingList = document.getElementById("pending-list");
+
+function button(action, label, className = "") {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.dataset.pendingAction = action;
+  element.className = className;
+  element.textContent = label;
+  return element;
+}
+
+function pendingCard(item) {
+  const card = document.createElement("li");
+  card.className = "card draft pending-draft";
+  card.dataset.pendingId = item.id;
+  card.dataset.state = item.state;
+  const head = document.createElement("div");
+  head.className = "draft-head";
+  const title = document.createElement("h2");
+  const display = item.display || {};
+  const customerCode = item.body ? item.body.customer_code : display.customerCode;
+  title.textContent = display.customerName || customerCode;
+  const code = document.createElement("span");
+  code.className = "muted";
+  code.textContent = ` ${customerCode || ""}`;
+  title.append(code);
+  const total = document.createElement("strong");
+  total.textContent = display.total || "";
+  head.append(title, total);
+  const what = document.createElement("p");
+  what.className = "muted";
+  what.textContent = (display.lines || []).map((l) => `${l.productCode} ${l.description}`).join(" · ");
+  const note = document.createElement("p");
+  note.className = "submission";
+  const actions = document.createElement("div");
+  actions.className = "actions";
+  if (item.state === PendingState.CONFLICT) {
+    note.textContent = t("offline.conflict");
+    note.classList.add("error");
+    actions.append(button("keep-mine", t("offline.keep_mine"), "primary"), button("keep-theirs", t("offline.keep_theirs")));
+  } else {
+    note.textContent = item.state === PendingState.REFUSED
+      ? t("offline.refused", { message: item.error })
+      : item.send ? t("offline.queued_send") : t("offline.waiting");
+    if (item.state === PendingState.REFUSED) note.classList.add("error");
+    if (!item.send) actions.append(button("send", t("drafts.send"), "primary"));
+    if (item.op !== "send") {
+      const edit = document.createElement("a");
+      edit.className = "button";
+      edit.href = `/orders/new?draft=${encodeURIComponent(item.id)}`;
+      edit.textContent = t("drafts.edit");
+      actions.append(edit);
+    }
+    actions.append(button("delete", t("drafts.delete"), "danger"));
+  }
+  card.append(head, what, note, actions);
+  return card;
+}
+
+async function renderPending() {
+  if (!device) return;
+  const items = await device.pending.all();
+  pendingList.replaceChildren(...items.map(pendingCard));
+  document.getElementById("pending-section").hidden = items.length === 0;
+  document.getElementById("pending-total").textContent = `(${plural("drafts.count", items.length)})`;
+  window.dispatchEvent(new Event("erpsync:pending"));
+}
+
+async function upload() {
+  if (!device || !navigator.onLine) return;
+  const outcome = await device.flush();
+  if (outcome.uploaded.length || outcome.sent.length) {
+    sentAt = Date.now();
+    await refresh();
+  }
+  await renderPending();
+}
+
+pendingList.addEventListener("click", async (event) => {
+  const target = event.target.closest("button[data-pending-action]");
+  if (!target) return;
+  const id = target.closest("[data-pending-id]").dataset.pendingId;
+  const action = target.dataset.pendingAction;
+  if (action === "send") await device.pending.markSend(id);
+  if (action === "delete") await device.pending.remove(id);
+  if (action === "keep-theirs") await device.pending.remove(id);
+  if (action === "keep-mine") await device.pending.keepMine(id);
+  await renderPending();
+  if (action === "send" || action === "keep-mine") await upload();
+});
+
+window.addEventListener("online", upload);
+
 render();
-listen();
+if (navigator.onLine) listen();
+else window.addEventListener("online", listen, { once: true });
 showLocalTimes();
+await renderPending();
+await upload();

@@ -1,6 +1,8 @@
 // /orders/new: pick a customer, add lines, save drafts one after the other without leaving.
 
 import { ApiError, api, getJson, pageConfig } from "./api.js";
+import { Device } from "./device.js";
+import { isOffline } from "./device_drafts.js";
 import { FormSession, randomId } from "./form_session.js";
 import { formatCents, plural, t } from "./i18n.js";
 import { parseHundredths } from "./money.js";
@@ -10,11 +12,29 @@ import { showLocalTimes } from "./local_times.js";
 
 const config = pageConfig();
 const $ = (id) => document.getElementById(id);
+// The agent's data on this device; null where the browser keeps none.
+const device = await Device.open();
+
+// The server when it answers, the device when it does not (or while offline).
+async function serverOrDevice(online, offline) {
+  if (device && !navigator.onLine) return offline();
+  try {
+    return await online();
+  } catch (error) {
+    if (device && isOffline(error) && !(error && error.name === "AbortError")) return offline();
+    throw error;
+  }
+}
 
 const state = {
   customer: null,
   draftId: randomId(),
   editing: false,
+  // the draft is one the server knows (a change of it names the revision it was made from)
+  known: false,
+  // the draft waits on the device: a change of it stays there until it is uploaded
+  local: false,
+  revision: null,
   saving: false,
   draftCount: config.draftCount || 0,
 };
@@ -69,8 +89,11 @@ new SearchPicker({
   input: $("customer-search"),
   list: $("customer-results"),
   emptyText: t("order.customer.none"),
-  search: async (q, signal) =>
-    (await getJson(`/api/customers?q=${encodeURIComponent(q)}`, { signal })).customers,
+  search: (q, signal) =>
+    serverOrDevice(
+      async () => (await getJson(`/api/customers?q=${encodeURIComponent(q)}`, { signal })).customers,
+      () => device.slice.customers(q),
+    ),
   describe: (c) => ({
     title: c.name,
     detail: [c.code, c.city && `${c.city}${c.province ? ` (${c.province})` : ""}`]
@@ -88,7 +111,10 @@ $("customer-change").addEventListener("click", () => {
 // -- products ---------------------------------------------------------------------------------
 
 async function productWithPrice(code) {
-  return getJson(`/api/products/${encodeURIComponent(code)}/prices`);
+  return serverOrDevice(
+    () => getJson(`/api/products/${encodeURIComponent(code)}/prices`),
+    () => device.slice.productPrices(code),
+  );
 }
 
 async function addProduct(product) {
@@ -109,8 +135,11 @@ new SearchPicker({
   input: $("product-search"),
   list: $("product-results"),
   emptyText: t("order.product.none"),
-  search: async (q, signal) =>
-    (await getJson(`/api/products?q=${encodeURIComponent(q)}`, { signal })).products,
+  search: (q, signal) =>
+    serverOrDevice(
+      async () => (await getJson(`/api/products?q=${encodeURIComponent(q)}`, { signal })).products,
+      () => device.slice.products(q),
+    ),
   describe: (p) => ({
     title: `${p.code} · ${p.description}`,
     detail: p.packageSize > 1 ? t("order.qty.package", { n: p.packageSize }) : "",
@@ -130,6 +159,9 @@ function resetForm() {
   $("notes").value = "";
   state.draftId = randomId();
   state.editing = false;
+  state.known = false;
+  state.local = false;
+  state.revision = null;
   $("form-title").textContent = t("order.title.new");
   if (location.search) history.replaceState(null, "", "/orders/new");
   $("customer-search").focus();
@@ -151,10 +183,7 @@ async function save() {
   button.disabled = true;
   button.textContent = t("order.saving");
   try {
-    const answer = state.editing
-      ? await api("PUT", `/api/drafts/${encodeURIComponent(state.draftId)}`, body)
-      : await api("POST", "/api/drafts", { id: state.draftId, ...body });
-    state.draftCount = answer.draftCount;
+    state.draftCount = await store(body);
     $("banner").textContent = plural("order.saved", state.draftCount);
     $("banner").hidden = false;
     updateDone();
@@ -169,13 +198,58 @@ async function save() {
   }
 }
 
+// Saved on the server, or kept on the device to be uploaded when the signal returns; answers
+// the banner's count (the server's drafts and the device's new ones).
+async function store(body) {
+  const keep = async () => {
+    const display = {
+      customerName: state.customer.name,
+      lines: lines.lines.map((line) => ({ productCode: line.product.code, description: line.product.description })),
+      total: $("total-total").textContent,
+    };
+    await device.pending.save(state.draftId, body, { known: state.known, revision: state.revision, display });
+    window.dispatchEvent(new Event("erpsync:pending"));
+    return device.draftCount(state.draftCount);
+  };
+  if (device && (state.local || !navigator.onLine)) return keep();
+  try {
+    const answer = state.editing
+      ? await api("PUT", `/api/drafts/${encodeURIComponent(state.draftId)}`, {
+          ...body,
+          ...(state.revision ? { base_revision: state.revision } : {}),
+        })
+      : await api("POST", "/api/drafts", { id: state.draftId, ...body });
+    if (device) await device.setServerDraftCount(answer.draftCount);
+    return device ? device.draftCount(answer.draftCount) : answer.draftCount;
+  } catch (error) {
+    if (device && isOffline(error)) return keep();
+    throw error;
+  }
+}
+
 $("save-draft").addEventListener("click", save);
 
 // -- editing a saved draft --------------------------------------------------------------------
 
+async function readDraft(draftId) {
+  const waiting = device && (await device.pending.get(draftId));
+  if (waiting) {
+    state.local = true;
+    state.known = waiting.op !== "create";
+    state.revision = waiting.revision;
+    return { id: draftId, customerCode: waiting.body.customer_code, customerName: waiting.display.customerName,
+      notes: waiting.body.notes, lines: waiting.body.lines.map((l) => ({ productCode: l.product_code,
+        qty: l.qty, unitPrice: l.unit_price, discount: l.discount })), submission: null };
+  }
+  const draft = await getJson(`/api/drafts/${encodeURIComponent(draftId)}`);
+  state.known = true;
+  state.revision = draft.revision ?? null;
+  return draft;
+}
+
 async function loadDraft(draftId) {
   try {
-    const draft = await getJson(`/api/drafts/${encodeURIComponent(draftId)}`);
+    const draft = await readDraft(draftId);
     const submission = draft.submission;
     if (submission && ["queued", "sending", "placed"].includes(submission.state)) {
       // On its way to the ERP, or an ERP order: it can no longer change here.
@@ -249,6 +323,7 @@ const session = new FormSession({
     } else {
       setNotice("", "");
     }
+    if (!error) catchUp();
   },
   onDropped: () => {
     document.body.dataset.smartSync = "dropped";
@@ -258,23 +333,79 @@ const session = new FormSession({
 
 $("done").addEventListener("click", async () => {
   $("done").disabled = true;
-  await session.finish();
+  if (session.started) await session.finish();
   location.assign("/drafts");
 });
+
+// -- without signal: the device's data, drafts kept here; caught up when the signal returns ----
+
+async function showDeviceData() {
+  const at = device && (await device.slice.age());
+  const time = at ? new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : "it-IT",
+    { hour: "2-digit", minute: "2-digit" }).format(new Date(at)) : null;
+  $("device-data").textContent = time ? t("offline.data_at", { at: time }) : t("offline.no_data");
+  $("device-data").hidden = false;
+}
+
+let catchingUp = null;
+// After the Smart Customer Sync: the device's slice brought up to date, then what waits here
+// uploaded in order.
+function catchUp() {
+  if (!device || catchingUp) return catchingUp;
+  catchingUp = (async () => {
+    await device.refresh();
+    const outcome = await device.flush();
+    if (outcome.uploaded.length || outcome.conflicts.length || outcome.refused.length) {
+      state.draftCount = await device.draftCount(state.draftCount);
+      updateDone();
+      window.dispatchEvent(new Event("erpsync:pending"));
+    }
+    await showDeviceData();
+  })().finally(() => {
+    catchingUp = null;
+  });
+  return catchingUp;
+}
+
+function wentOffline() {
+  document.body.dataset.network = "offline";
+  setNotice(t("offline.form_notice"), "offline");
+  showDeviceData();
+}
+
+// Back online with the form open: the form's session (pausing the other syncs) and the Smart
+// Customer Sync, then the catch-up.
+function cameOnline() {
+  document.body.dataset.network = "online";
+  if (!session.started) startSession();
+  else session.register();
+}
+
+function startSession() {
+  session.started = true;
+  session.start();
+}
+
+window.addEventListener("offline", wentOffline);
+window.addEventListener("online", cameOnline);
 
 // Signing out ends the session first: the goodbye beacon would go out already signed out.
 const logout = document.querySelector("form.logout");
 logout?.addEventListener("submit", async (event) => {
-  if (session.closed) return;
+  if (session.closed || !session.started) return;
   event.preventDefault();
   await session.finish();
   logout.submit();
 });
 
+if (device && navigator.onLine) await device.setServerDraftCount(state.draftCount);
+if (device) state.draftCount = await device.draftCount(state.draftCount);
 updateDone();
 refreshTotals();
-session.start();
-if (config.editDraftId) loadDraft(config.editDraftId);
+if (navigator.onLine || !device) startSession();
+else wentOffline();
+const editing = config.editDraftId || new URLSearchParams(location.search).get("draft");
+if (editing) loadDraft(editing);
 else if (config.prefill) applyPrefill(config.prefill);
 else if (config.prefillMissing) showError(t(`order.prefill.${config.prefillMissing}_missing`));
 showLocalTimes();

@@ -1,0 +1,299 @@
+"""The order form without signal, in Chromium: the app shell from the service worker, the
+agent's slice on the device, drafts kept there and uploaded exactly once when the signal
+returns, a conflict between two devices shown rather than lost, another agent on the same
+browser never seeing the first one's drafts, and a new version of the app replacing the old
+cache with the pending drafts kept."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, Route, expect
+
+from erpsync.web.routers import app_shell
+from tests.e2e.conftest import ContextFactory
+from tests.e2e.helpers import make_draft
+from tests.e2e.live_app import Agent, LiveApp
+from tests.e2e.pages import OrderForm, saved_banner
+
+pytestmark = pytest.mark.e2e
+
+POLL_S = 0.05
+
+
+def plain_products(app: LiveApp, who: Agent, count: int = 3) -> list[dict[str, Any]]:
+    """Products that take a quantity of 1 and have a proposed price."""
+    found = []
+    with app.client(who) as api:
+        for product in api.get("/api/products", params={"limit": 50}).json()["products"]:
+            if (product["minQty"] or 1) == 1 and (product["multipleQty"] or 1) == 1:
+                prices = api.get(f"/api/products/{product['code']}/prices").json()
+                if prices["proposed"] is not None:
+                    found.append(product)
+            if len(found) == count:
+                break
+    return found
+
+
+def eventually(page: Page, check: Callable[[], Any], what: str, timeout_s: float = 10.0) -> Any:
+    """Poll ``check`` (boundedly) while the page goes on: Playwright runs route handlers and
+    events only inside its own calls, so the pause between polls is one of them."""
+    for _ in range(int(timeout_s / POLL_S)):
+        found = check()
+        if found:
+            return found
+        page.wait_for_timeout(POLL_S * 1000)
+    raise AssertionError(f"gave up after {timeout_s} s waiting for {what}")
+
+
+def server_drafts(app: LiveApp, who: Agent) -> list[dict[str, Any]]:
+    with app.client(who) as api:
+        drafts: list[dict[str, Any]] = api.get("/api/drafts").json()["drafts"]
+    return drafts
+
+
+def visit_online(page: Page, app: LiveApp) -> None:
+    """One visit online: the form and the drafts page kept by the service worker, and the
+    agent's slice downloaded to the device."""
+    page.goto(f"{app.url}/orders/new")
+    OrderForm(page, app.url).expect_smart_sync("done")
+    expect(page.locator("#device-data")).to_contain_text("aggiornati alle")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.goto(f"{app.url}/drafts")
+    page.goto(f"{app.url}/orders/new")
+    OrderForm(page, app.url).expect_smart_sync("done")
+
+
+def save_offline(page: Page, customer: dict[str, Any], product: dict[str, Any], count: int) -> None:
+    form = OrderForm(page, "")
+    form.pick_customer(customer["name"])
+    form.add_product(product["code"])
+    form.save()
+    expect(page.locator("#banner")).to_have_text(saved_banner(count))
+
+
+def pending_on_device(page: Page) -> int:
+    count: int = page.evaluate(
+        """async (userId) => {
+            const db = await new Promise((ok, no) => {
+                const open = indexedDB.open(`erpsync-user-${userId}`);
+                open.onsuccess = () => ok(open.result);
+                open.onerror = () => no(open.error);
+            });
+            if (!db.objectStoreNames.contains("pending")) return 0;
+            return await new Promise((ok) => {
+                const req = db.transaction("pending").objectStore("pending").count();
+                req.onsuccess = () => ok(req.result);
+            });
+        }""",
+        page.evaluate("document.body.dataset.user"),
+    )
+    return count
+
+
+def test_three_orders_taken_offline_reach_the_server_once_the_signal_returns(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    with live.client(agent) as api:
+        customers = api.get("/api/customers", params={"limit": 3}).json()["customers"]
+    products = plain_products(live, agent)
+    context = contexts(live, agent)
+    page = context.new_page()
+    visit_online(page, live)
+
+    context.set_offline(True)
+    page.reload()
+    expect(page.locator("#net-status")).to_have_text("Senza rete")
+    expect(page.locator("#sync-notice")).to_contain_text(
+        "l'elenco clienti è quello del dispositivo"
+    )
+    for n in range(3):
+        save_offline(page, customers[n], products[n], n + 1)
+    expect(page.locator("#pending-count")).to_have_text("3 bozze in attesa di invio")
+    assert server_drafts(live, agent) == [], "nothing reached the server while offline"
+
+    page.goto(f"{live.url}/drafts")
+    pending = page.locator("#pending-list li")
+    expect(pending).to_have_count(3)
+    expect(pending.first).to_contain_text("in attesa di rete")
+
+    context.set_offline(False)
+    expect(pending).to_have_count(0)
+    expect(page.locator("#pending-count")).to_be_hidden()
+    drafts = server_drafts(live, agent)
+    assert sorted(d["customerCode"] for d in drafts) == sorted(c["code"] for c in customers)
+    assert len({d["id"] for d in drafts}) == 3
+
+
+def test_an_upload_cut_off_half_way_is_retried_and_makes_no_second_draft(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    """The second upload reaches the server but its answer is lost; the retry is answered
+    with the draft already there."""
+    with live.client(agent) as api:
+        customer = api.get("/api/customers", params={"limit": 1}).json()["customers"][0]
+    products = plain_products(live, agent, 2)
+    # requests through a service worker escape Playwright's routing: this test does without
+    context = contexts(live, agent, service_workers="block")
+    page = context.new_page()
+    page.goto(f"{live.url}/orders/new")
+    OrderForm(page, live.url).expect_smart_sync("done")
+    expect(page.locator("#device-data")).to_contain_text("aggiornati alle")
+    context.set_offline(True)
+    for n in range(2):
+        save_offline(page, customer, products[n], n + 1)
+
+    uploads: list[str] = []
+
+    def lose_the_second_answer(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        uploads.append(route.request.post_data_json["id"])
+        if len(uploads) == 2:
+            route.fetch()  # the server creates it...
+            route.abort("connectionreset")  # ...and the answer never arrives
+        else:
+            route.continue_()
+
+    page.route("**/api/drafts", lose_the_second_answer)
+    context.set_offline(False)
+    eventually(page, lambda: len(uploads) >= 2, "the second upload")
+    eventually(page, lambda: pending_on_device(page) == 1, "the first one off the device")
+    page.goto(f"{live.url}/drafts")  # the next visit tries again
+    expect(page.locator("#pending-list li")).to_have_count(0)
+    assert uploads[1] == uploads[2], "the lost one is sent again with its id"
+    drafts = server_drafts(live, agent)
+    assert len(drafts) == 2
+    assert len({d["id"] for d in drafts}) == 2
+
+
+def open_draft(page: Page, app: LiveApp, draft_id: str) -> None:
+    page.goto(f"{app.url}/orders/new?draft={draft_id}")
+    expect(page.locator("#form-title")).to_have_text("Modifica bozza")
+    OrderForm(page, app.url).expect_smart_sync("done")
+
+
+def test_a_draft_changed_on_two_devices_is_a_conflict_the_agent_settles(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    draft = make_draft(live, agent, f"{agent.name}-two-devices")
+    phone, tablet = contexts(live, agent), contexts(live, agent)
+    on_phone, on_tablet = phone.new_page(), tablet.new_page()
+    open_draft(on_phone, live, draft["id"])
+    open_draft(on_tablet, live, draft["id"])
+
+    phone.set_offline(True)
+    on_phone.locator("#notes").fill("dal telefono")
+    on_phone.locator("#save-draft").click()
+    expect(on_phone.locator("#pending-count")).to_have_text("1 bozza in attesa di invio")
+    on_tablet.locator("#notes").fill("dal tablet")
+    on_tablet.locator("#save-draft").click()
+    expect(on_tablet.locator("#banner")).to_contain_text("Bozza salvata")
+
+    on_phone.goto(f"{live.url}/drafts")
+    phone.set_offline(False)
+    card = on_phone.locator("#pending-list li")
+    expect(card).to_have_attribute("data-state", "conflict")
+    expect(card).to_contain_text("Modificata anche su un altro dispositivo")
+    assert server_drafts(live, agent)[0]["notes"] == "dal tablet", "nothing overwritten"
+
+    card.get_by_role("button", name="Tieni questa").click()
+    expect(on_phone.locator("#pending-list li")).to_have_count(0)
+    assert server_drafts(live, agent)[0]["notes"] == "dal telefono"
+
+
+def test_another_agent_on_the_same_browser_sees_none_of_the_first_ones_drafts(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    other = live.new_agent("A02")
+    with live.client(agent) as api:
+        customer = api.get("/api/customers", params={"limit": 1}).json()["customers"][0]
+    [product] = plain_products(live, agent, 1)
+    context = contexts(live, agent)
+    page = context.new_page()
+    visit_online(page, live)
+    context.set_offline(True)
+    save_offline(page, customer, product, 1)
+    page.close()
+
+    context.set_offline(False)
+    context.clear_cookies()
+    context.add_cookies([live.session_cookie(other)])  # type: ignore[list-item]
+    theirs = context.new_page()
+    theirs.goto(f"{live.url}/drafts")
+    expect(theirs.locator("[data-testid='who']")).to_contain_text(other.name)
+    expect(theirs.locator("#pending-section")).to_be_hidden()
+    expect(theirs.locator("#pending-count")).to_be_hidden()
+    theirs.goto(f"{live.url}/orders/new")
+    OrderForm(theirs, live.url).expect_smart_sync("done")
+    expect(theirs.locator("#done")).to_have_text("✅ Fatto (0 bozze)")
+    assert server_drafts(live, other) == [], "the first agent's draft was not sent as theirs"
+    assert server_drafts(live, agent) == []
+    assert pending_on_device_of(theirs, agent_id(live, agent)) == 1, "still waiting for its agent"
+
+
+def agent_id(app: LiveApp, who: Agent) -> int:
+    return next(u.id for u in app.services.accounts.all() if u.name == who.name)
+
+
+def pending_on_device_of(page: Page, user_id: int) -> int:
+    count: int = page.evaluate(
+        """async (userId) => {
+            const db = await new Promise((ok) => {
+                const open = indexedDB.open(`erpsync-user-${userId}`);
+                open.onsuccess = () => ok(open.result);
+            });
+            return await new Promise((ok) => {
+                const req = db.transaction("pending").objectStore("pending").count();
+                req.onsuccess = () => ok(req.result);
+            });
+        }""",
+        user_id,
+    )
+    return count
+
+
+def shell_caches(page: Page) -> list[str]:
+    names: list[str] = page.evaluate("caches.keys()")
+    return sorted(n for n in names if n.startswith("erpsync-shell-"))
+
+
+def test_a_new_version_replaces_the_cached_shell_and_keeps_the_pending_drafts(
+    live: LiveApp,
+    agent: Agent,
+    contexts: ContextFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with live.client(agent) as api:
+        customer = api.get("/api/customers", params={"limit": 1}).json()["customers"][0]
+    [product] = plain_products(live, agent, 1)
+    context: BrowserContext = contexts(live, agent)
+    page = context.new_page()
+    visit_online(page, live)
+    version, assets = app_shell.shell()
+    assert shell_caches(page) == [f"erpsync-shell-{version}"]
+    context.set_offline(True)
+    save_offline(page, customer, product, 1)
+    page.close()  # the form would upload the draft as soon as the signal returns
+
+    monkeypatch.setattr(app_shell, "shell", lambda: ("next-release", assets))
+    context.set_offline(False)
+    elsewhere = context.new_page()
+    elsewhere.goto(f"{live.url}/customers")  # a page that uploads nothing
+    elsewhere.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+    eventually(
+        elsewhere,
+        lambda: shell_caches(elsewhere) == ["erpsync-shell-next-release"],
+        "the new version's cache, the old one gone",
+    )
+    assert pending_on_device(elsewhere) == 1, "the upgrade kept the draft waiting on the device"
+
+    context.set_offline(True)
+    form = context.new_page()
+    form.goto(f"{live.url}/orders/new")  # from the new version's cache
+    expect(form.locator("#net-status")).to_have_text("Senza rete")
+    expect(form.locator("#pending-count")).to_have_text("1 bozza in attesa di invio")
+    expect(form.locator("#done")).to_contain_text("(1 bozza)")
