@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from erpsync.domain.book import Freshness
 from erpsync.domain.commands import RequestSync
 from erpsync.domain.runs import SyncRun
 from erpsync.domain.status import TypeStatus
 from erpsync.domain.types import SyncMode, SyncType, Trigger
 from erpsync.errors import ErrorKind
 from erpsync.services.cluster import RoleView
-from erpsync.domain.book import Freshness
 from erpsync.services.status import HISTORY, build_report, freshness_of
 from erpsync.web.sync_json import status_json
 from tests.unit.services.conftest import World
