@@ -104,27 +104,56 @@ def test_three_orders_taken_offline_reach_the_server_once_the_signal_returns(
     visit_online(page, live)
 
     context.set_offline(True)
+    mark = len(live.log_lines())
     page.reload()
     expect(page.locator("#net-status")).to_have_text("Senza rete")
-    expect(page.locator("#sync-notice")).to_contain_text(
-        "l'elenco clienti è quello del dispositivo"
-    )
+    expect(page.locator("#sync-notice")).to_contain_text("l'elenco clienti è quello del dispositivo")
     for n in range(3):
         save_offline(page, customers[n], products[n], n + 1)
     expect(page.locator("#pending-count")).to_have_text("3 bozze in attesa di invio")
     assert server_drafts(live, agent) == [], "nothing reached the server while offline"
+    requested = [line for line in live.log_lines()[mark:] if "smart_sync_requested" in line]
+    assert requested == [], "no Smart Customer Sync without signal"
 
     page.goto(f"{live.url}/drafts")
     pending = page.locator("#pending-list li")
     expect(pending).to_have_count(3)
     expect(pending.first).to_contain_text("in attesa di rete")
 
-    context.set_offline(False)
-    expect(pending).to_have_count(0)
+    page.goto(f"{live.url}/orders/new")
+    expect(page.locator("#done")).to_have_text("✅ Fatto (3 bozze)")
+    context.set_offline(False)  # with the form open: its session, the smart sync, the upload
+    OrderForm(page, live.url).expect_smart_sync("done")
+    live.wait_sessions(1, paused=True)
     expect(page.locator("#pending-count")).to_be_hidden()
+    expect(page.locator("#done")).to_have_text("✅ Fatto (3 bozze)")
     drafts = server_drafts(live, agent)
     assert sorted(d["customerCode"] for d in drafts) == sorted(c["code"] for c in customers)
     assert len({d["id"] for d in drafts}) == 3
+
+
+def test_a_sign_in_that_lapsed_offline_keeps_the_drafts_until_the_agent_signs_in_again(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    with live.client(agent) as api:
+        customer = api.get("/api/customers", params={"limit": 1}).json()["customers"][0]
+    [product] = plain_products(live, agent, 1)
+    context = contexts(live, agent)
+    page = context.new_page()
+    visit_online(page, live)
+    context.set_offline(True)
+    save_offline(page, customer, product, 1)
+    page.goto(f"{live.url}/drafts")
+    live.services.accounts.sign_out_everywhere(agent.name)  # the sign-in lapses meanwhile
+
+    context.set_offline(False)
+    page.reload()  # the page's sign-in is gone: it leads to the login page
+    assert "/login" in page.url
+    assert server_drafts(live, agent) == []
+    context.add_cookies([live.session_cookie(agent)])  # type: ignore[list-item]
+    page.goto(f"{live.url}/drafts")
+    expect(page.locator("#pending-list li")).to_have_count(0)
+    assert len(server_drafts(live, agent)) == 1
 
 
 def test_an_upload_cut_off_half_way_is_retried_and_makes_no_second_draft(

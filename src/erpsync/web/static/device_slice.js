@@ -36,7 +36,8 @@ export class DeviceSlice {
         {
           name: `slice.${kind}`,
           cursor: answer.cursor,
-          at: answer.generatedAt,
+          // the device's own time: a 304 answers with the body (and generatedAt) kept before
+          at: new Date().toISOString(),
           priceList: answer.priceList ?? (meta && meta.priceList) ?? null,
         },
       );

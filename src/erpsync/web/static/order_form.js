@@ -388,6 +388,9 @@ function startSession() {
 
 window.addEventListener("offline", wentOffline);
 window.addEventListener("online", cameOnline);
+// While the form stays open online, the device's slice follows the mirror in the background.
+const BACKGROUND_REFRESH_MS = 5 * 60 * 1000;
+setInterval(() => navigator.onLine && device && catchUp(), BACKGROUND_REFRESH_MS);
 
 // Signing out ends the session first: the goodbye beacon would go out already signed out.
 const logout = document.querySelector("form.logout");
