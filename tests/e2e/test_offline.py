@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
+from erpsync.domain.search import normalise
 from erpsync.web.routers import app_shell
 from tests.e2e.conftest import ContextFactory
 from tests.e2e.helpers import make_draft
@@ -107,7 +108,9 @@ def test_three_orders_taken_offline_reach_the_server_once_the_signal_returns(
     mark = len(live.log_lines())
     page.reload()
     expect(page.locator("#net-status")).to_have_text("Senza rete")
-    expect(page.locator("#sync-notice")).to_contain_text("l'elenco clienti è quello del dispositivo")
+    expect(page.locator("#sync-notice")).to_contain_text(
+        "l'elenco clienti è quello del dispositivo"
+    )
     for n in range(3):
         save_offline(page, customers[n], products[n], n + 1)
     expect(page.locator("#pending-count")).to_have_text("3 bozze in attesa di invio")
@@ -326,3 +329,91 @@ def test_a_new_version_replaces_the_cached_shell_and_keeps_the_pending_drafts(
     expect(form.locator("#net-status")).to_have_text("Senza rete")
     expect(form.locator("#pending-count")).to_have_text("1 bozza in attesa di invio")
     expect(form.locator("#done")).to_contain_text("(1 bozza)")
+
+
+QUERIES = [
+    "",
+    "ferr",
+    "FERRAMENTA",
+    "s.r.l.",
+    "d'angelo",
+    "citta",
+    "Città",
+    "bo",
+    "ve",
+    "agraria padova",
+    "a b c d e f",
+    "zzzz",
+    "  spazi   doppi  ",
+]
+
+
+def test_the_device_finds_what_the_server_finds_in_the_same_order(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    page = contexts(live, agent).new_page()
+    visit_online(page, live)
+    with live.client(agent) as api:
+        customer = api.get("/api/customers", params={"limit": 1}).json()["customers"][0]
+        product = plain_products(live, agent, 1)[0]
+        queries = [*QUERIES, customer["code"], customer["vatNumber"] or "", product["code"]]
+        server = {
+            q: {
+                "customers": [
+                    c["code"]
+                    for c in api.get("/api/customers", params={"q": q}).json()["customers"]
+                ],
+                "products": [
+                    p["code"] for p in api.get("/api/products", params={"q": q}).json()["products"]
+                ],
+            }
+            for q in queries
+        }
+        codes = [
+            p["code"] for p in api.get("/api/products", params={"limit": 50}).json()["products"]
+        ]
+        proposed = {
+            code: api.get(f"/api/products/{code}/prices").json()["proposed"] for code in codes
+        }
+    device = page.evaluate(
+        """async ({ queries, codes }) => {
+            const { Device } = await import("/static/device.js");
+            const device = await Device.open();
+            const found = {};
+            for (const q of queries) {
+                found[q] = {
+                    customers: (await device.slice.customers(q)).map((c) => c.code),
+                    products: (await device.slice.products(q)).map((p) => p.code),
+                };
+            }
+            const prices = {};
+            for (const code of codes) prices[code] = (await device.slice.productPrices(code)).proposed;
+            return { found, prices };
+        }""",
+        {"queries": queries, "codes": codes},
+    )
+    assert device["found"] == server
+    tricky = [
+        "Città  Sant'Angelo",
+        "ÉCOLE",
+        "Ñandú",
+        "Straße",
+        "ﬁliale",
+        "Ａｂｃ",
+        "tab\tand\nline",
+        "İzmir",
+    ]
+    normalised = page.evaluate(
+        """async (texts) => {
+            const { normalise } = await import("/static/text_match.js");
+            return texts.map(normalise);
+        }""",
+        tricky,
+    )
+    assert normalised == [normalise(text) for text in tricky]
+    assert any(server[q]["customers"] for q in queries), "the queries find something"
+    for code in codes:
+        mine, theirs = device["prices"][code], proposed[code]
+        assert (mine and (mine["listCode"], mine["unitPrice"])) == (
+            theirs and (theirs["listCode"], theirs["unitPrice"])
+        ), code
