@@ -387,7 +387,9 @@ def test_the_device_finds_what_the_server_finds_in_the_same_order(
                 };
             }
             const prices = {};
-            for (const code of codes) prices[code] = (await device.slice.productPrices(code)).proposed;
+            for (const code of codes) {
+                prices[code] = (await device.slice.productPrices(code)).proposed;
+            }
             return { found, prices };
         }""",
         {"queries": queries, "codes": codes},
