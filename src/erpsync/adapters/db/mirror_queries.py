@@ -40,7 +40,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
-from erpsync.adapters.db.search_index import TRIGRAM, fts_phrase, fts_table
+from erpsync.adapters.db.search_index import TRIGRAM, fts_query, fts_table
 from erpsync.adapters.db.tables import mirror_tables
 
 CUSTOMER_FIELDS = ("code", "name", "vat_number", "address", "city", "province", "agent_code")
@@ -86,17 +86,20 @@ class SearchPlan(Enum):
     #: Rows in result order (an index walk), each checked word by word with ``LIKE``, until
     #: ``limit`` match: fast when the words match many rows, a whole scan when they match few.
     WALK = "walk"
-    #: The rows the FTS index finds for the words of three characters or more, each checked
-    #: again word by word with ``LIKE`` (the short words are honoured there, and the result
-    #: never depends on how the tokenizer folds text), then sorted: fast when the index finds
-    #: few rows, slow when it finds nearly all of them.
+    #: The rows the FTS index finds for the words of three characters or more (those holding
+    #: all their trigrams, so a few that do not hold the words), each checked again word by
+    #: word with ``LIKE`` (the short words are honoured there, and the result never depends
+    #: on how the tokenizer folds text), then sorted: fast when the index finds few rows, slow
+    #: when it finds nearly all of them.
     INDEX = "index"
 
 
 #: From this many index hits on, the search walks instead. Counting up to it and sorting that
 #: many candidates take about a millisecond each on 100,000 customers; a walk at that density
 #: (1 %) reads some 2,000 rows for 20 suggestions, while the index's plan at 25 % (a city)
-#: sorts 25,000 rows in about 25 ms (bench/customer_search.py measures both sides).
+#: sorts 25,000 rows in about 25 ms (bench/customer_search.py measures both sides). The hits
+#: are the rows holding the words' trigrams, which may be more than hold the words: the count
+#: can only err towards the walk.
 DENSE_HITS = 1000
 
 
@@ -218,12 +221,13 @@ class SqlMirrorSearch:
         self, conn: Connection, table: str, terms: Sequence[str]
     ) -> tuple[SearchPlan, dict[str, str]]:
         """INDEX, with the FTS5 query of the words of three characters or more, when the index
-        finds fewer than ``dense_hits`` rows for them; WALK otherwise and when there are none.
+        finds fewer than ``dense_hits`` rows for their trigrams; WALK otherwise and when there
+        are none.
         """
         long = [term for term in terms if len(term) >= TRIGRAM]
         if not self._fts or not long:
             return SearchPlan.WALK, {}
-        match = {"match": " ".join(fts_phrase(term) for term in long)}
+        match = {"match": fts_query(long)}
         cap = self._dense_hits
         if conn.execute(_hit_count(table), {**match, "cap": cap}).scalar_one() >= cap:
             return SearchPlan.WALK, {}
