@@ -37,8 +37,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import UnaryExpression
-from sqlalchemy.sql.operators import custom_op
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from erpsync.adapters.db.search_index import TRIGRAM, fts_query, fts_table
 from erpsync.adapters.db.tables import mirror_tables
@@ -73,9 +74,31 @@ def _scoped(table: Table, scoped: bool) -> list[ColumnElement[bool]]:
     return [table.c.agent_code == bindparam("agent")] if scoped else []
 
 
+class _Unindexed(ColumnElement[Any]):
+    """``+column`` on SQLite: the same value, which SQLite no longer looks up through an
+    index; the column itself elsewhere (PostgreSQL has no ``+`` for text or timestamps, and
+    its planner goes by statistics)."""
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_Unindexed)
+def _as_column(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_Unindexed, "sqlite")
+def _unary_plus(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(element.column, **kw)
+
+
 def _unindexed(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    """``+column``: the same value, which SQLite no longer looks up through an index."""
-    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
+    return _Unindexed(column)
 
 
 class SearchPlan(Enum):
@@ -101,6 +124,14 @@ class SearchPlan(Enum):
 #: are the rows holding the words' trigrams, which may be more than hold the words: the count
 #: can only err towards the walk.
 DENSE_HITS = 1000
+
+
+def _live(table: Table) -> ColumnElement[bool]:
+    """Not deleted, which the search never looks up through the ``deleted_at`` index (the
+    offline slice's, migration 0011): nearly every row is live, and SQLite would take it over
+    the walk in result order or the index's hits, then sort every live row.
+    """
+    return _unindexed(table.c.deleted_at).is_(None)
 
 
 def _planned(query: Select[Any], table: Table, plan: SearchPlan) -> Select[Any]:
@@ -134,7 +165,7 @@ def _customer_search(words: int, scoped: bool, plan: SearchPlan) -> Select[Any]:
     )
     query = (
         select(*(table.c[f] for f in CUSTOMER_FIELDS))
-        .where(table.c.deleted_at.is_(None), *scope, *_matching(table, words))
+        .where(_live(table), *scope, *_matching(table, words))
         .order_by(table.c.name, table.c.code)
         .limit(bindparam("limit"))
     )
@@ -154,7 +185,7 @@ def _product_search(words: int, plan: SearchPlan) -> Select[Any]:
     table = _PRODUCTS
     query = (
         select(*(table.c[f] for f in PRODUCT_FIELDS))
-        .where(table.c.deleted_at.is_(None), *_matching(table, words))
+        .where(_live(table), *_matching(table, words))
         .order_by(table.c.code)
         .limit(bindparam("limit"))
     )
