@@ -122,6 +122,9 @@ def test_three_orders_taken_offline_reach_the_server_once_the_signal_returns(
     pending = page.locator("#pending-list li")
     expect(pending).to_have_count(3)
     expect(pending.first).to_contain_text("in attesa di rete")
+    to_send = pending.first.get_attribute("data-pending-id")
+    pending.first.get_by_role("button", name="Invia").click()  # "Invia" without signal
+    expect(pending.first).to_contain_text("Sarà inviata all'ERP appena c'è rete")
 
     page.goto(f"{live.url}/orders/new")
     expect(page.locator("#done")).to_have_text("✅ Fatto (3 bozze)")
@@ -129,10 +132,11 @@ def test_three_orders_taken_offline_reach_the_server_once_the_signal_returns(
     OrderForm(page, live.url).expect_smart_sync("done")
     live.wait_sessions(1, paused=True)
     expect(page.locator("#pending-count")).to_be_hidden()
-    expect(page.locator("#done")).to_have_text("✅ Fatto (3 bozze)")
     drafts = server_drafts(live, agent)
     assert sorted(d["customerCode"] for d in drafts) == sorted(c["code"] for c in customers)
     assert len({d["id"] for d in drafts}) == 3
+    sent = {d["id"] for d in drafts if d["submission"] is not None}
+    assert sent == {to_send}, "the one pressed 'Invia' offline went to the ERP, the others not"
 
 
 def test_a_sign_in_that_lapsed_offline_keeps_the_drafts_until_the_agent_signs_in_again(
