@@ -75,7 +75,8 @@ def save_offline(page: Page, customer: dict[str, Any], product: dict[str, Any], 
     expect(page.locator("#banner")).to_have_text(saved_banner(count))
 
 
-def pending_on_device(page: Page) -> int:
+def pending_on_device(page: Page, user_id: int | None = None) -> int:
+    """How many drafts wait in the IndexedDB of ``user_id`` (the page's user by default)."""
     count: int = page.evaluate(
         """async (userId) => {
             const db = await new Promise((ok, no) => {
@@ -89,7 +90,7 @@ def pending_on_device(page: Page) -> int:
                 req.onsuccess = () => ok(req.result);
             });
         }""",
-        page.evaluate("document.body.dataset.user"),
+        user_id if user_id is not None else page.evaluate("document.body.dataset.user"),
     )
     return count
 
@@ -268,28 +269,11 @@ def test_another_agent_on_the_same_browser_sees_none_of_the_first_ones_drafts(
     expect(theirs.locator("#done")).to_have_text("✅ Fatto (0 bozze)")
     assert server_drafts(live, other) == [], "the first agent's draft was not sent as theirs"
     assert server_drafts(live, agent) == []
-    assert pending_on_device_of(theirs, agent_id(live, agent)) == 1, "still waiting for its agent"
+    assert pending_on_device(theirs, agent_id(live, agent)) == 1, "still waiting for its agent"
 
 
 def agent_id(app: LiveApp, who: Agent) -> int:
     return next(u.id for u in app.services.accounts.all() if u.name == who.name)
-
-
-def pending_on_device_of(page: Page, user_id: int) -> int:
-    count: int = page.evaluate(
-        """async (userId) => {
-            const db = await new Promise((ok) => {
-                const open = indexedDB.open(`erpsync-user-${userId}`);
-                open.onsuccess = () => ok(open.result);
-            });
-            return await new Promise((ok) => {
-                const req = db.transaction("pending").objectStore("pending").count();
-                req.onsuccess = () => ok(req.result);
-            });
-        }""",
-        user_id,
-    )
-    return count
 
 
 def shell_caches(page: Page) -> list[str]:
