@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/order_submit.py
 	$(BIN)/python bench/customer_search.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/offline_slice.py
 	$(BIN)/python bench/load.py
 
 clean:
