@@ -539,7 +539,7 @@ SEARCH_SCRIPT = """async ({ queries, repeats, serverRepeats }) => {
     const agreed = JSON.stringify(mine) === JSON.stringify(theirs);
     out.push({ kind, local, server: remote, agreed });
   }
-  return { loadMs, held: indexes.customers.entries.length, out };
+  return { loadMs, held: indexes.customers.records.length, out };
 }"""
 
 #: The order form's own slice download, from the page's resource timing.

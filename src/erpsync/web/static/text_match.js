@@ -34,22 +34,26 @@ const byCodeUnits = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 export const CUSTOMER_FIELDS = ["code", "name", "vatNumber", "city"];
 export const PRODUCT_FIELDS = ["code", "description", "group"];
 
-// An index kept in memory: each record with its search text, in the server's order.
+// An index kept in memory: the records in the server's order, and beside them their search
+// texts, scanned with plain loops (no closure per record: a scan of 20,000 stays near 1 ms).
 export class LocalIndex {
   constructor(records, fields, order) {
-    this.entries = records
-      .map((record) => ({ record, text: searchText(record, fields) }))
-      .sort((a, b) => order(a.record, b.record));
+    const sorted = [...records].sort(order);
+    this.records = sorted;
+    this.texts = sorted.map((record) => searchText(record, fields));
   }
 
   search(query, limit = MAX_RESULTS) {
     const terms = searchTerms(query);
+    const { records, texts } = this;
     const found = [];
-    for (const { record, text } of this.entries) {
-      if (terms.every((term) => text.includes(term))) {
-        found.push(record);
-        if (found.length >= limit) break;
+    next: for (let i = 0; i < texts.length; i++) {
+      const text = texts[i];
+      for (let j = 0; j < terms.length; j++) {
+        if (text.indexOf(terms[j]) === -1) continue next;
       }
+      found.push(records[i]);
+      if (found.length >= limit) break;
     }
     return found;
   }
