@@ -78,6 +78,9 @@ def _documents(
         where.append(table.c.state == bindparam("state"))
     if after:
         mark_date = bindparam("mark_date", type_=Date)
+        # Implied by the OR below, but an index range only through this: without it the walk
+        # starts from the newest row and filters its way down to the mark.
+        where.append(table.c.date <= mark_date)
         where.append(
             or_(
                 table.c.date < mark_date,
