@@ -180,7 +180,18 @@ class SqlMirrorStore:
                 .where(and_(unseen, table.c.deleted_at.is_(None)))
                 .values(deleted_at=now)
             )
-            return int(result.rowcount)
+            swept = int(result.rowcount)
+        self._analyse(spec)
+        return swept
+
+    def _analyse(self, spec: RecordSpec) -> None:
+        """Fresh statistics once a full sync has rewritten a type: the planners pick the
+        book's and the search's indexes by them. SQLite keeps none until asked, and
+        PostgreSQL's autovacuum may be off or behind a bulk load."""
+        names = [spec.table, *(child.table for child in spec.children)]
+        with self._engine.begin() as conn:
+            for name in names:
+                conn.exec_driver_sql(f'ANALYZE "{name}"')
 
     def count(self, spec: RecordSpec, *, include_deleted: bool = False) -> int:
         table = mirror_tables[spec.table]
