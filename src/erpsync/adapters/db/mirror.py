@@ -100,10 +100,10 @@ class SqlMirrorStore:
                 self._fence.check(conn)
             rows = self._keys.fetch(conn, lookup[spec.table], keys, run_id if mark_seen else None)
             write = build({k: (None if deleted else h) for k, h, deleted in rows})
-            self._write(conn, write)
+            self._write(conn, write, {k for k, _, _ in rows})
         return write
 
-    def _write(self, conn: Connection, write: PageWrite) -> None:
+    def _write(self, conn: Connection, write: PageWrite, existing: set[str]) -> None:
         spec = write.spec
         if write.upserts:
             fields = spec.field_names
@@ -121,7 +121,7 @@ class SqlMirrorStore:
                 for record in write.upserts
             ]
             self._upserts[spec.table].execute(conn, rows)
-            self._replace_children(conn, write)
+            self._replace_children(conn, write, existing)
         if write.quarantined:
             conn.execute(
                 insert(quarantine),
@@ -156,13 +156,17 @@ class SqlMirrorStore:
             },
         )
 
-    def _replace_children(self, conn: Connection, write: PageWrite) -> None:
+    def _replace_children(self, conn: Connection, write: PageWrite, existing: set[str]) -> None:
+        """The upserted records' child rows, replaced. Only records the mirror held can have
+        any to delete: a first sync deletes nothing (on an unanalysed PostgreSQL the delete
+        would scan the whole child table once a page)."""
         spec = write.spec
-        keys = [r.key for r in write.upserts]
+        stale = [r.key for r in write.upserts if r.key in existing]
         for child in spec.children:
             table = child_tables[child.table]
             parent = table.c[f"parent_{spec.key}"]
-            conn.execute(delete(table).where(parent.in_(keys)))
+            if stale:
+                conn.execute(delete(table).where(parent.in_(stale)))
             rows = [
                 {f"parent_{spec.key}": record.key, **row}
                 for record in write.upserts
