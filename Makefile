@@ -22,8 +22,12 @@ run: $(STAMP)
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# The suite in two worker processes, a test file to each at a time (module and package fixtures,
+# such as the browser tests' live app, are built once per worker).
+TEST_WORKERS ?= 2
+
 test: $(STAMP) browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
