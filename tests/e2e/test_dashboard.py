@@ -132,6 +132,7 @@ def test_the_dashboard_shows_the_orders_on_their_way_and_those_sent_today(
     dashboard = contexts(live, live.admin).new_page()
     dashboard.goto(f"{live.url}/sync")
     expect(dashboard.locator("#orders-empty")).to_be_visible()
+    expect(dashboard.locator("#orders-today")).to_contain_text("inviati")  # drawn by the page
     placed_before = int(
         re.search(r"(\d+) inviati", dashboard.locator("#orders-today").inner_text()).group(1)  # type: ignore[union-attr]
     )
