@@ -43,17 +43,11 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from erpsync.adapters.db.search_index import TRIGRAM, fts_query, fts_table
 from erpsync.adapters.db.tables import mirror_tables
+from erpsync.domain.offline import SLICE_FIELDS, SliceKind
 
-CUSTOMER_FIELDS = ("code", "name", "vat_number", "address", "city", "province", "agent_code")
-PRODUCT_FIELDS = (
-    "code",
-    "description",
-    "group",
-    "package_size",
-    "min_qty",
-    "multiple_qty",
-    "vat_rate",
-)
+#: What the form reads of a customer and a product: the same fields as the device's slice.
+CUSTOMER_FIELDS = SLICE_FIELDS[SliceKind.CUSTOMERS]
+PRODUCT_FIELDS = SLICE_FIELDS[SliceKind.PRODUCTS]
 PRICE_FIELDS = ("id", "list_code", "unit_price", "valid_from", "valid_to")
 
 

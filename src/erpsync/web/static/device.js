@@ -25,10 +25,6 @@ export class Device {
     this.pending = new PendingDrafts(store);
   }
 
-  get online() {
-    return navigator.onLine;
-  }
-
   // Download what changed; false when the network or the server did not answer.
   async refresh() {
     try {

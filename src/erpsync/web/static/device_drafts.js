@@ -85,10 +85,6 @@ export class PendingDrafts {
     await this.store.put("pending", { ...pending, revision, state: PendingState.WAITING, current: null, error: null });
   }
 
-  async setMeta(name, value) {
-    await this.store.setMeta(name, value);
-  }
-
   // Upload what waits, in order; at most one upload at a time. Answers what happened.
   flush() {
     if (!this.flushing) {

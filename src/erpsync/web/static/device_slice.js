@@ -7,7 +7,6 @@ import { ApiError, getJson } from "./api.js";
 import { CUSTOMER_FIELDS, LocalIndex, PRODUCT_FIELDS, customerOrder, productOrder, proposedPrice, today } from "./text_match.js";
 
 export const KINDS = ["customers", "products", "prices"];
-const KEYS = { customers: "code", products: "code", prices: "id" };
 
 const camel = (name) => name.replace(/_([a-z])/g, (_, letter) => letter.toUpperCase());
 
@@ -97,5 +96,3 @@ export class DeviceSlice {
     return { product, prices, proposed };
   }
 }
-
-export { KEYS };

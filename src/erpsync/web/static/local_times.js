@@ -7,8 +7,13 @@ const shortTime = new Intl.DateTimeFormat(lang === "it" ? "it-IT" : "en-GB", {
   minute: "2-digit",
 });
 
+// "14:59" in the device's zone.
+export function formatShortTime(iso) {
+  return shortTime.format(new Date(iso));
+}
+
 export function showLocalTimes(root = document) {
   for (const time of root.querySelectorAll("time[data-time]")) {
-    time.textContent = shortTime.format(new Date(time.getAttribute("datetime")));
+    time.textContent = formatShortTime(time.getAttribute("datetime"));
   }
 }

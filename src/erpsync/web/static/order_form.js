@@ -8,7 +8,7 @@ import { formatCents, plural, t } from "./i18n.js";
 import { parseHundredths } from "./money.js";
 import { OrderLines } from "./order_lines.js";
 import { SearchPicker } from "./search_picker.js";
-import { showLocalTimes } from "./local_times.js";
+import { formatShortTime, showLocalTimes } from "./local_times.js";
 
 const config = pageConfig();
 const $ = (id) => document.getElementById(id);
@@ -341,9 +341,7 @@ $("done").addEventListener("click", async () => {
 
 async function showDeviceData() {
   const at = device && (await device.slice.age());
-  const time = at ? new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : "it-IT",
-    { hour: "2-digit", minute: "2-digit" }).format(new Date(at)) : null;
-  $("device-data").textContent = time ? t("offline.data_at", { at: time }) : t("offline.no_data");
+  $("device-data").textContent = at ? t("offline.data_at", { at: formatShortTime(at) }) : t("offline.no_data");
   $("device-data").hidden = false;
 }
 
