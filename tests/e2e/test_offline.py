@@ -272,6 +272,37 @@ def test_another_agent_on_the_same_browser_sees_none_of_the_first_ones_drafts(
     assert pending_on_device(theirs, agent_id(live, agent)) == 1, "still waiting for its agent"
 
 
+def test_a_page_left_open_never_sends_its_drafts_as_the_agent_signed_in_since(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    """The first agent's drafts page stays open offline with a draft waiting; the browser's
+    sign-in becomes another agent's; the signal returns: the page uploads nothing as them."""
+    other = live.new_agent("A02")
+    with live.client(agent) as api:
+        customer = api.get("/api/customers", params={"limit": 1}).json()["customers"][0]
+    [product] = plain_products(live, agent, 1)
+    context = contexts(live, agent)
+    page = context.new_page()
+    visit_online(page, live)
+    context.set_offline(True)
+    save_offline(page, customer, product, 1)
+    page.goto(f"{live.url}/drafts")  # the first agent's page, from the device
+    expect(page.locator("#pending-list li")).to_have_count(1)
+    context.clear_cookies()
+    context.add_cookies([live.session_cookie(other)])  # type: ignore[list-item]
+
+    uploads: list[str] = []
+    page.on("request", lambda r: r.method == "POST" and uploads.append(r.url))
+    with page.expect_response("**/api/me"):  # the page asks who is signed in before sending
+        context.set_offline(False)
+    # a bounded look for a request that must not come (it would follow /api/me at once)
+    page.wait_for_timeout(300)
+    assert uploads == [], "nothing sent as the agent signed in now"
+    assert server_drafts(live, other) == []
+    assert server_drafts(live, agent) == []
+    assert pending_on_device(page) == 1, "still waiting on the device for its own agent"
+
+
 def agent_id(app: LiveApp, who: Agent) -> int:
     return next(u.id for u in app.services.accounts.all() if u.name == who.name)
 
