@@ -110,6 +110,54 @@ def test_an_admin_edits_the_schedule_on_the_dashboard(
         ).raise_for_status()
 
 
+def test_a_live_refresh_leaves_the_admin_typing_in_the_schedule(
+    live: LiveApp, contexts: ContextFactory
+) -> None:
+    """Another admin's change redraws the schedule while this one types: the input keeps its
+    focus and what was typed, and the keys after the refresh land in it."""
+    page = contexts(live, live.admin).new_page()
+    page.goto(f"{live.url}/sync")
+    expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    interval = page.locator("#schedule-rows tr[data-type='products'] input[name='interval']")
+    expect(interval).to_have_value("90")
+    before = {t["type"]: t for t in live.api.get("/api/sync/schedule").json()["types"]}
+    prices = before["prices"]
+    moved = prices["offsetMinutes"] + 1
+    try:
+        interval.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("12")
+        live.api.put(
+            "/api/sync/schedule/prices",
+            json={
+                "interval_minutes": prices["intervalMinutes"],
+                "offset_minutes": moved,
+                "priority": prices["priority"],
+            },
+        ).raise_for_status()
+        offset = page.locator("#schedule-rows tr[data-type='prices'] input[name='offset']")
+        expect(offset).to_have_value(f"{moved:g}")
+        expect(interval).to_be_focused()
+        page.keyboard.type("0")
+        expect(interval).to_have_value("120")
+        page.locator("#schedule-rows tr[data-type='products'] button[data-save]").click()
+        expect(page.locator("#dashboard-message")).to_have_text(
+            "Pianificazione di Prodotti salvata"
+        )
+        after = {t["type"]: t for t in live.api.get("/api/sync/schedule").json()["types"]}
+        assert after["products"]["intervalMinutes"] == 120
+    finally:
+        for entry in (before["products"], prices):
+            live.api.put(
+                f"/api/sync/schedule/{entry['type']}",
+                json={
+                    "interval_minutes": entry["intervalMinutes"],
+                    "offset_minutes": entry["offsetMinutes"],
+                    "priority": entry["priority"],
+                },
+            ).raise_for_status()
+
+
 def test_the_pages_speak_english_when_asked(
     live: LiveApp, agent: Agent, contexts: ContextFactory
 ) -> None:

@@ -198,59 +198,70 @@ function renderSmart(status) {
     : t("sync.smart.never");
 }
 
-function scheduleInput(name, value, min) {
+function scheduleInput(name, min) {
   const input = el("input");
   input.type = "number";
   input.name = name;
-  input.value = String(value);
   input.min = String(min);
   input.step = "any";
   input.setAttribute("aria-label", t(`sync.schedule.${name}`));
   return input;
 }
 
-function typedValue(editing, type, name, fallback) {
-  if (!editing.has(type)) return fallback;
-  const input = $("schedule-rows").querySelector(`tr[data-type='${type}'] input[name='${name}']`);
-  return input ? input.value : fallback;
+const SCHEDULE_FIELDS = [
+  ["priority", "priority", 1],
+  ["interval", "intervalMinutes", 0.1],
+  ["offset", "offsetMinutes", 0],
+];
+
+function scheduleRow(type, isAdmin) {
+  const row = el("tr");
+  row.dataset.type = type;
+  row.append(el("td", typeName(type)));
+  for (const [name, , min] of SCHEDULE_FIELDS) {
+    const td = el("td", null, "num");
+    td.dataset.field = name;
+    if (isAdmin) td.append(scheduleInput(name, min));
+    row.append(td);
+  }
+  const next = el("td");
+  next.dataset.field = "next";
+  row.append(next);
+  if (isAdmin) {
+    const td = el("td");
+    const button = el("button", t("sync.schedule.save"));
+    button.type = "button";
+    button.dataset.save = type;
+    td.append(button);
+    row.append(td);
+  }
+  return row;
 }
 
-// The schedule table; an admin gets inputs, and rows in `editing` keep what was typed.
+// The schedule table; an admin gets inputs. Rows are kept and updated in place, so a live refresh
+// never takes the input being typed in away; rows in `editing`, or with an input in focus, keep
+// what is in them.
 export function renderSchedule(schedule, { isAdmin, editing }) {
-  const rows = schedule.types.map((entry) => {
-    const row = el("tr");
-    row.dataset.type = entry.type;
-    const cells = [el("td", typeName(entry.type))];
-    if (isAdmin) {
-      for (const [name, value, min] of [
-        ["priority", entry.priority, 1],
-        ["interval", entry.intervalMinutes, 0.1],
-        ["offset", entry.offsetMinutes, 0],
-      ]) {
-        const td = el("td", null, "num");
-        td.append(scheduleInput(name, typedValue(editing, entry.type, name, value), min));
-        cells.push(td);
+  const body = $("schedule-rows");
+  const types = schedule.types.map((entry) => entry.type);
+  const shown = [...body.children].map((row) => row.dataset.type);
+  if (shown.join() !== types.join()) {
+    body.replaceChildren(...types.map((type) => scheduleRow(type, isAdmin)));
+  }
+  for (const entry of schedule.types) {
+    const row = body.querySelector(`tr[data-type='${entry.type}']`);
+    const focused = document.activeElement;
+    const typing = editing.has(entry.type) || (focused?.tagName === "INPUT" && row.contains(focused));
+    for (const [name, key] of SCHEDULE_FIELDS) {
+      const cell = row.querySelector(`td[data-field='${name}']`);
+      if (!isAdmin) {
+        cell.textContent = name === "priority" ? String(entry[key]) : formatNumber(entry[key], 1);
+      } else if (!typing) {
+        cell.querySelector("input").value = String(entry[key]);
       }
-    } else {
-      cells.push(
-        el("td", String(entry.priority), "num"),
-        el("td", formatNumber(entry.intervalMinutes, 1), "num"),
-        el("td", formatNumber(entry.offsetMinutes, 1), "num"),
-      );
     }
-    cells.push(el("td", formatDateTime(entry.nextRun)));
-    if (isAdmin) {
-      const td = el("td");
-      const button = el("button", t("sync.schedule.save"));
-      button.type = "button";
-      button.dataset.save = entry.type;
-      td.append(button);
-      cells.push(td);
-    }
-    row.append(...cells);
-    return row;
-  });
-  $("schedule-rows").replaceChildren(...rows);
+    row.querySelector("td[data-field='next']").textContent = formatDateTime(entry.nextRun);
+  }
 }
 
 export function renderTimeline(status, runs) {
