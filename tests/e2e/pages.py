@@ -35,14 +35,16 @@ class OrderForm:
 
     def pick_customer(self, query: str) -> None:
         self.page.locator("#customer-search").fill(query)
-        self.page.locator("#customer-results li[data-index]").first.click()
+        # what matches the query, not a list still showing an earlier search (the empty one of
+        # the focus after a save lists other customers first)
+        self.page.locator("#customer-results li[data-index]", has_text=query).first.click()
         expect(self.page.locator("#customer-selected")).to_be_visible()
 
     def add_product(self, query: str) -> None:
         rows = self.page.locator("#line-rows tr")
         before = rows.count()
         self.page.locator("#product-search").fill(query)
-        self.page.locator("#product-results li[data-index]").first.click()
+        self.page.locator("#product-results li[data-index]", has_text=query).first.click()
         expect(rows).to_have_count(before + 1)
 
     def line(self, index: int) -> LineRow:
