@@ -19,7 +19,10 @@ export class SearchPicker {
     input.addEventListener("input", () => this.schedule());
     input.addEventListener("focus", () => this.schedule());
     input.addEventListener("keydown", (event) => this.key(event));
-    input.addEventListener("blur", () => setTimeout(() => this.hide(), 150));
+    // Later than a click on a result; not when the input has the focus back by then.
+    input.addEventListener("blur", () =>
+      setTimeout(() => document.activeElement !== input && this.hide(), 150),
+    );
     list.addEventListener("mousedown", (event) => event.preventDefault());
     list.addEventListener("click", (event) => {
       const option = event.target.closest("li[data-index]");
