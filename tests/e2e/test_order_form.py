@@ -228,3 +228,49 @@ def test_a_draft_opens_in_the_same_form_to_be_edited_and_can_be_deleted(
     expect(page.locator("#draft-count")).to_have_text("(1 bozza)")
     with live.client(agent) as api:
         assert api.get(f"/api/drafts/{draft['id']}").status_code == 404
+
+
+def test_online_the_form_searches_on_the_device_once_it_has_caught_up(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    """After the smart sync and the slice's catch-up, typing sends no search and picking a
+    product asks no price of the server (the device proposes the server's price); a customer
+    the device does not hold yet is still found, from the server."""
+    customer = customers_of(live, agent, 1)[0]
+    product = next(p for p in products(live, agent) if (p["minQty"] or 1) == 1)
+    proposed = live.api.get(f"/api/products/{product['code']}/prices").json()["proposed"]
+    page = contexts(live, agent).new_page()
+    form = OrderForm(page, live.url).open()
+    expect(page.locator("body")).to_have_attribute("data-device-data", "current")
+    asked: list[str] = []
+    page.on(
+        "request",
+        lambda request: asked.append(request.url)
+        if re.search(r"/api/(customers|products)(\?|/[^/]+/prices)", request.url)
+        else None,
+    )
+    form.pick_customer(customer["name"])
+    expect(page.locator("#customer-details")).to_contain_text(customer["code"])
+    form.add_product(product["code"])
+    if proposed is not None:
+        expect(form.line(0).row.locator("input[name='price']")).to_have_value(
+            proposed["unitPrice"].replace(".", ",")
+        )
+    assert asked == [], "searched and priced on the device"
+
+    code = f"CDEV{agent.name.upper().replace('-', '')}"[:32]
+    name = f"Ferramenta Quokka {agent.name}"
+    with erp_admin(live) as erp:
+        created = erp.post(
+            "/admin/customers",
+            json={"code": code, "name": name, "agent_code": "A01", "city": "Parma"},
+        )
+    assert created.status_code == 201, created.text
+    # another form's smart sync brings it into the mirror; this device has not fetched it
+    OrderForm(contexts(live, agent).new_page(), live.url).open()
+    page.locator("#customer-change").click()
+    page.locator("#customer-search").fill(f"quokka {agent.name}")
+    option = page.locator("#customer-results li[data-index]")
+    expect(option).to_have_count(1)
+    expect(option).to_contain_text(code)
+    assert any("/api/customers?q=" in url for url in asked), "asked the server when not here"

@@ -26,6 +26,24 @@ async function serverOrDevice(online, offline) {
   }
 }
 
+// Online too, the form searches on the device once the device's slice has caught up with the
+// mirror in this visit (after the Smart Customer Sync): no request a keystroke, and instant on a
+// weak signal. What the device does not hold yet (a customer created since) is asked of the
+// server when the device finds nothing. Before the catch-up, the server answers.
+let deviceCurrent = false;
+
+async function deviceOrServer(local, online) {
+  if (!deviceCurrent) return serverOrDevice(online, local);
+  const found = await local();
+  if (found.length || !navigator.onLine) return found;
+  try {
+    return await online();
+  } catch (error) {
+    if (isOffline(error) && !(error && error.name === "AbortError")) return found;
+    throw error;
+  }
+}
+
 const state = {
   customer: null,
   draftId: randomId(),
@@ -90,9 +108,9 @@ new SearchPicker({
   list: $("customer-results"),
   emptyText: t("order.customer.none"),
   search: (q, signal) =>
-    serverOrDevice(
-      async () => (await getJson(`/api/customers?q=${encodeURIComponent(q)}`, { signal })).customers,
+    deviceOrServer(
       () => device.slice.customers(q),
+      async () => (await getJson(`/api/customers?q=${encodeURIComponent(q)}`, { signal })).customers,
     ),
   describe: (c) => ({
     title: c.name,
@@ -111,10 +129,16 @@ $("customer-change").addEventListener("click", () => {
 // -- products ---------------------------------------------------------------------------------
 
 async function productWithPrice(code) {
-  return serverOrDevice(
-    () => getJson(`/api/products/${encodeURIComponent(code)}/prices`),
-    () => device.slice.productPrices(code),
-  );
+  const online = () => getJson(`/api/products/${encodeURIComponent(code)}/prices`);
+  if (deviceCurrent) {
+    try {
+      return await device.slice.productPrices(code);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404) || !navigator.onLine) throw error;
+      return online(); // a product the device does not hold yet
+    }
+  }
+  return serverOrDevice(online, () => device.slice.productPrices(code));
 }
 
 async function addProduct(product) {
@@ -136,9 +160,9 @@ new SearchPicker({
   list: $("product-results"),
   emptyText: t("order.product.none"),
   search: (q, signal) =>
-    serverOrDevice(
-      async () => (await getJson(`/api/products?q=${encodeURIComponent(q)}`, { signal })).products,
+    deviceOrServer(
       () => device.slice.products(q),
+      async () => (await getJson(`/api/products?q=${encodeURIComponent(q)}`, { signal })).products,
     ),
   describe: (p) => ({
     title: `${p.code} · ${p.description}`,
@@ -351,7 +375,10 @@ let catchingUp = null;
 function catchUp() {
   if (!device || catchingUp) return catchingUp;
   catchingUp = (async () => {
-    await device.refresh();
+    if (await device.refresh()) {
+      deviceCurrent = true;
+      document.body.dataset.deviceData = "current";
+    }
     const outcome = await device.flush();
     if (outcome.uploaded.length || outcome.conflicts.length || outcome.refused.length) {
       state.draftCount = await device.draftCount(state.draftCount);
