@@ -33,6 +33,7 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
 import sys
 import tempfile
 import time
@@ -48,8 +49,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
 from argon2 import PasswordHasher
-from load_agents import Crew, Identity, run_phase
+from load_agents import Crew, Identity, Recorder, agent_client, run_phase
 from load_cpu import cpu_share, metering, read_cpu
+from load_device import DeviceSlice, warm_devices
 from load_report import (
     SYNC_TYPES,
     DraftCheck,
@@ -110,6 +112,10 @@ class BenchSettings:
     starvation_budget: float = 0.5
     drain_s: float = 60.0
     seed: int = 7
+    #: ``device``: each agent's browser keeps its slice (downloaded before the load, as on
+    #: any day after the first) and the form searches on it; ``server``: browsers keeping
+    #: none, every keystroke a request.
+    form_search: str = "device"
 
 
 @dataclass(frozen=True)
@@ -316,6 +322,25 @@ async def warm_up(admin: httpx.AsyncClient) -> float:
     raise BenchError(f"warm-up: the six full syncs did not end in {WARM_UP_TIMEOUT_S:.0f} s")
 
 
+async def devices_ready(
+    base_url: str, identities: list[Identity]
+) -> tuple[dict[str, DeviceSlice], float]:
+    """Every agent's device holding its slice; seconds taken."""
+    started = time.monotonic()
+    recorder = Recorder()
+    tls = ssl.create_default_context()
+    async with contextlib.AsyncExitStack() as stack:
+        clients = {
+            who.name: await stack.enter_async_context(agent_client(base_url, who, tls))
+            for who in identities
+        }
+        try:
+            devices = await warm_devices([who.name for who in identities], recorder.call, clients)
+        except RuntimeError as exc:
+            raise BenchError(f"devices: {exc}") from exc
+    return devices, time.monotonic() - started
+
+
 async def shorten_schedule(admin: httpx.AsyncClient, minutes: float) -> None:
     """Every type due every ``minutes``, priorities unchanged, so syncs come due under load."""
     schedule = await get_json(admin, "/api/sync/schedule")
@@ -400,6 +425,13 @@ def _notes(settings: BenchSettings, load: Phase) -> list[str]:
             f"other processes on this machine used {cpu.others:.0f}% of a core during the load: "
             "the server had less CPU than the machine has, and its latencies show it"
         )
+    if settings.form_search == "server":
+        notes.append("no device: every keystroke of a search and every price asked of the server")
+    else:
+        notes.append(
+            "searches and prices on each agent's device once its slice caught up after the "
+            "smart sync (the slices downloaded before the load)"
+        )
     if settings.profile == "instant":
         notes.append("instant ERP: syncs cost no ERP time, so this measures the web tier alone")
     return notes
@@ -423,6 +455,13 @@ async def measure(settings: BenchSettings, database: str, url: str, folder: Path
         async with admin:
             progress(f"{database}: warming up (six full syncs, {settings.profile} ERP)")
             warmed = await warm_up(admin)
+            devices = None
+            if settings.form_search == "device":
+                progress(f"{database}: every agent's device downloads its slice")
+                devices, devices_s = await devices_ready(
+                    server.base_url, [*people.agents, people.idle]
+                )
+                progress(f"{database}: {len(devices)} devices ready in {devices_s:.0f} s")
             await shorten_schedule(admin, settings.interval_minutes)
             progress(f"{database}: baseline, 1 agent for {settings.baseline_seconds:g} s")
             idle, idle_crew = await measured_phase(
@@ -433,6 +472,7 @@ async def measure(settings: BenchSettings, database: str, url: str, folder: Path
                 pace=settings.baseline_pace,
                 ramp_s=0,
                 seed=settings.seed,
+                devices=devices,
             )
             progress(f"{database}: load, {settings.agents} agents for {settings.seconds:g} s")
             # Every type wanted as the load begins: each is past its budget well inside it.
@@ -446,6 +486,7 @@ async def measure(settings: BenchSettings, database: str, url: str, folder: Path
                 pace=settings.pace,
                 ramp_s=min(settings.ramp_s, settings.seconds / 4),
                 seed=settings.seed,
+                devices=devices,
             )
             queued = await reasons
             progress(f"{database}: the forms are closed; letting the waiting syncs run")
@@ -503,6 +544,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--interval-minutes", type=float, default=1.0, help="every type's")
     parser.add_argument("--drain-seconds", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--form-search",
+        choices=("device", "server"),
+        default="device",
+        help="where the form searches once its device is current (server: browsers keeping none)",
+    )
     return parser.parse_args(argv)
 
 
@@ -517,6 +564,7 @@ async def run(args: argparse.Namespace) -> list[list[str]]:
         interval_minutes=args.interval_minutes,
         drain_s=args.drain_seconds,
         seed=args.seed,
+        form_search=args.form_search,
     )
     reports = []
     with tempfile.TemporaryDirectory(prefix="erpsync-load-") as folder:

@@ -2,11 +2,14 @@
 its page does (``src/erpsync/web/static/form_session.js``, ``order_form.js``).
 
 An agent's day, repeated until the phase ends: open the form (a fresh session id, the Smart
-Customer Sync in the background as the page runs it), heartbeats and activity reports while it
-is open, customers and products searched as typed (one request a keystroke, as the picker does
-past its debounce), a product's prices, one to five drafts saved under ids it chose, now and
-then the sync status or the dashboard's event stream, then "Fatto" (resume-syncs) and a pause
-away from the form. Requests are closed-loop: an agent waits for an answer before its next
+Customer Sync in the background as the page runs it, then the device's slice brought up to
+date), heartbeats and activity reports while it is open, customers and products searched as
+typed and a product's price, one to five drafts saved under ids it chose, now and then the sync
+status or the dashboard's event stream, then "Fatto" (resume-syncs) and a pause away from the
+form. Searches and prices come from the device once its slice has caught up (see
+``load_device.py``), and from the server before that, when the device finds nothing, and for
+agents without a device (``--form-search server``: one request a keystroke, as the picker does
+past its debounce). Requests are closed-loop: an agent waits for an answer before its next
 keystroke, so a slow server slows its agents instead of piling requests up.
 """
 
@@ -27,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from load_device import DeviceSlice
 from load_report import Phase, Sample, Tally
 
 from erpsync.demo_erp.names import CITIES, PRODUCT_GROUPS, SURNAMES, TRADES
@@ -141,7 +145,8 @@ class Recorder:
         if response.status_code >= 400:
             self.samples.append(Sample(route, elapsed, f"HTTP {response.status_code}"))
             return None
-        answer: dict[str, Any] = response.json()
+        # 304: what the client kept (an empty answer here) is still the answer
+        answer: dict[str, Any] = {} if response.status_code == 304 else response.json()
         self.samples.append(Sample(refine(answer) if refine else route, elapsed))
         return answer
 
@@ -174,6 +179,10 @@ class FormTab:
     recorder: Recorder
     tally: Tally
     name: str
+    #: The agent's device, or ``None`` for a browser that keeps none.
+    device: DeviceSlice | None = None
+    #: The device caught up with the mirror in this visit: the form searches on it.
+    device_current: bool = False
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     #: This load of the form's page (a tab opened again is a new one).
     instance: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -222,6 +231,8 @@ class FormTab:
             self.tally.smart_timed_out += status == "timed_out"
             self.tally.smart_failed += status not in ("completed", "timed_out")
         await self.beat(registering=True)
+        if answer is not None and self.device is not None and not self.closed:
+            self.device_current = await self.device.refresh(self.recorder.call, self.client)
         self.registering = None
 
     async def _heartbeats(self) -> None:
@@ -311,8 +322,10 @@ class Agent:
         recorder: Recorder,
         pace: Pace,
         deadline: Deadline,
+        device: DeviceSlice | None = None,
     ) -> None:
         self.identity = identity
+        self.device = device
         self.client = client
         self.recorder = recorder
         self.pace = pace
@@ -333,7 +346,7 @@ class Agent:
                 await self.deadline.think(self.pace.away)
 
     async def session(self) -> None:
-        tab = FormTab(self.client, self.recorder, self.tally, self.identity.name)
+        tab = FormTab(self.client, self.recorder, self.tally, self.identity.name, self.device)
         tab.open()
         dashboard: asyncio.Task[None] | None = None
         try:
@@ -358,13 +371,19 @@ class Agent:
         self, tab: FormTab, route: str, path: str, word: str, key: str
     ) -> list[dict[str, Any]]:
         """Type a prefix of ``word`` one key at a time, searching after each (and once on
-        focus, with nothing typed); the results of the last search."""
+        focus, with nothing typed): on the device once it is current, on the server before
+        that or when the device finds nothing; the results of the last search."""
         found: list[dict[str, Any]] = []
         typed = self.rng.randint(min(2, len(word)), min(6, len(word)))
         for n in range(typed + 1):
-            answer = await self._get(route, path, q=word[:n])
+            local = tab.device is not None and tab.device_current
+            found = tab.device.search(key, word[:n]) if local and tab.device else []
+            self.tally.device_searches += local
+            self.tally.device_misses += local and not found
+            if not found:
+                answer = await self._get(route, path, q=word[:n])
+                found = list((answer or {}).get(key) or [])
             tab.activity()
-            found = list((answer or {}).get(key) or [])
             await self.deadline.think(self.pace.keystroke)
         return found
 
@@ -391,14 +410,18 @@ class Agent:
         product = self.rng.choice(found)
         await self.deadline.think(self.pace.pick)
         tab.activity()
-        prices = await self._get(
-            "GET /api/products/{code}/prices", f"/api/products/{product['code']}/prices"
-        )
-        proposed = (prices or {}).get("proposed") or {}
+        device = tab.device
+        if device is not None and tab.device_current and device.holds(product["code"]):
+            price = device.proposed_price(product["code"], datetime.now(UTC).date())
+        else:
+            prices = await self._get(
+                "GET /api/products/{code}/prices", f"/api/products/{product['code']}/prices"
+            )
+            price = ((prices or {}).get("proposed") or {}).get("unitPrice")
         return {
             "product_code": product["code"],
             "qty": orderable_qty(product, self.rng.randint(1, 3)),
-            "unit_price": proposed.get("unitPrice", "1.00"),
+            "unit_price": price or "1.00",
             "discount": self.rng.choice(("0", "0", "5", "10")),
         }
 
@@ -535,9 +558,11 @@ async def run_phase(
     pace: float,
     ramp_s: float,
     seed: int,
+    devices: dict[str, DeviceSlice] | None = None,
 ) -> tuple[Phase, Crew]:
     """Run one agent per identity for ``seconds`` at ``pace`` (think times scaled by it);
-    starts are spread over ``ramp_s``."""
+    starts are spread over ``ramp_s``. ``devices``: each agent's, by name (none: every
+    search and price asked of the server)."""
     thinking = Pace().scaled(pace)
     recorder = Recorder()
     lags: list[float] = []
@@ -548,7 +573,10 @@ async def run_phase(
         for identity in identities:
             client = await stack.enter_async_context(agent_client(base_url, identity, tls))
             rng = random.Random(f"{seed}:{identity.name}")
-            agents.append(Agent(identity, client, recorder, thinking, Deadline(deadline, rng)))
+            device = devices.get(identity.name) if devices else None
+            agents.append(
+                Agent(identity, client, recorder, thinking, Deadline(deadline, rng), device)
+            )
         started = datetime.now(UTC)
         lag = asyncio.create_task(watch_lag(lags))
         spread = random.Random(seed)

@@ -61,6 +61,9 @@ class Tally:
     sse_events: int = 0
     sse_ended_early: int = 0
     no_customer_found: int = 0
+    #: Keystrokes searched on the device, and those it found nothing for (asked the server).
+    device_searches: int = 0
+    device_misses: int = 0
     #: Requests sent again because the server closed the connection without answering.
     retried: int = 0
     incidents: list[str] = field(default_factory=list)
@@ -77,6 +80,8 @@ class Tally:
             "sse_events",
             "sse_ended_early",
             "no_customer_found",
+            "device_searches",
+            "device_misses",
             "retried",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -476,6 +481,8 @@ def _sessions_lines(tally: Tally) -> list[str]:
         f"  event streams held: {tally.sse_streams}, events received {tally.sse_events}, "
         f"ended by the server early {tally.sse_ended_early}; searches that found no customer "
         f"after three words: {tally.no_customer_found}",
+        f"  keystrokes searched on the device: {tally.device_searches}, of which found nothing "
+        f"there (asked the server): {tally.device_misses}",
         f"  requests sent again after the server closed the connection unanswered: {tally.retried}",
     ]
 

@@ -14,7 +14,7 @@ from types import ModuleType, SimpleNamespace
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
-MODULES = ("load_report", "load_agents", "load_cpu", "load")
+MODULES = ("load_report", "load_device", "load_agents", "load_cpu", "load")
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
 
@@ -200,8 +200,69 @@ def test_the_report_sets_loaded_beside_idle_and_names_every_missed_target(
     assert "loaded: POST /api/drafts: 1 x HTTP 500" in text
 
 
+def test_a_device_applies_whole_slices_and_changes_and_searches_every_word(
+    bench: SimpleNamespace,
+) -> None:
+    device = bench.load_device.DeviceSlice()
+    fields = ["code", "name", "vat_number", "address", "city", "province", "agent_code"]
+    device.apply(
+        "customers",
+        {
+            "full": True,
+            "fields": fields,
+            "rows": [
+                ["C1", "Ferramenta Rossi", "IT1", "Via A", "Bologna", "BO", "A01"],
+                ["C2", "Bar Città", None, "Via B", "Modena", "MO", "A01"],
+            ],
+            "deleted": [],
+            "cursor": "k1",
+            "priceList": "L1",
+        },
+    )
+    assert [c["code"] for c in device.search("customers", "rossi bol")] == ["C1"]
+    assert [c["code"] for c in device.search("customers", "citta")] == ["C2"]
+    assert len(device.search("customers", "")) == 2
+    device.apply(
+        "customers",
+        {
+            "full": False,
+            "fields": fields,
+            "rows": [["C3", "Ferramenta Bianchi", None, None, "Parma", "PR", "A01"]],
+            "deleted": ["C1"],
+            "cursor": "k2",
+        },
+    )
+    assert [c["code"] for c in device.search("customers", "ferramenta")] == ["C3"]
+    assert device.cursors["customers"] == "k2"
+    assert device.price_list == "L1"
+
+
+def test_a_device_proposes_the_price_in_force_today_of_its_price_list(
+    bench: SimpleNamespace,
+) -> None:
+    device = bench.load_device.DeviceSlice()
+    device.apply(
+        "prices",
+        {
+            "full": True,
+            "fields": ["id", "product_code", "list_code", "unit_price", "valid_from", "valid_to"],
+            "rows": [
+                [1, "P1", "L1", "9.00", "2026-01-01", "2026-06-30"],
+                [2, "P1", "L1", "10.00", "2026-07-01", None],
+                [3, "P1", "L2", "8.00", "2026-01-01", None],
+            ],
+            "deleted": [],
+            "cursor": "k",
+            "priceList": "L1",
+        },
+    )
+    assert device.proposed_price("P1", datetime(2026, 12, 1).date()) == "10.00"
+    assert device.proposed_price("P1", datetime(2026, 3, 1).date()) == "9.00"
+    assert device.proposed_price("P2", datetime(2026, 3, 1).date()) is None
+
+
 @pytest.mark.timeout(60)
-async def test_a_few_agents_work_a_real_server_for_a_few_seconds(
+async def test_agents_without_a_device_ask_the_server_every_keystroke(
     bench: SimpleNamespace, tmp_path: Path
 ) -> None:
     settings = bench.load.BenchSettings(
@@ -212,6 +273,7 @@ async def test_a_few_agents_work_a_real_server_for_a_few_seconds(
         baseline_pace=0.05,
         profile="instant",
         drain_s=2,
+        form_search="server",
     )
 
     result = await bench.load.measure_sqlite(settings, tmp_path)
@@ -234,3 +296,30 @@ async def test_a_few_agents_work_a_real_server_for_a_few_seconds(
     lines = bench.load_report.report(result)
     assert lines[0].startswith("erpsync under load on SQLite")
     assert lines[-1] == "all targets met" or lines[-1].startswith("TARGET MISSED")
+
+
+@pytest.mark.timeout(60)
+async def test_agents_with_a_device_search_on_it_once_it_has_caught_up(
+    bench: SimpleNamespace, tmp_path: Path
+) -> None:
+    settings = bench.load.BenchSettings(
+        agents=3,
+        seconds=4,
+        baseline_seconds=2,
+        pace=0.05,
+        baseline_pace=0.05,
+        profile="instant",
+        drain_s=2,
+    )
+
+    result = await bench.load.measure_sqlite(settings, tmp_path)
+
+    kinds = {s.route for s in result.load.samples if s.route.startswith("GET /api/offline/")}
+    assert kinds & {
+        "GET /api/offline/customers (unchanged, 304)",
+        "GET /api/offline/customers (changes)",
+    }, kinds
+    assert result.load.tally.device_searches > 0
+    assert result.load.tally.device_misses < result.load.tally.device_searches
+    assert not [s for s in result.load.samples if s.error], "no request failed"
+    assert result.drafts.saved > 0
