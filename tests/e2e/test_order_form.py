@@ -274,3 +274,47 @@ def test_online_the_form_searches_on_the_device_once_it_has_caught_up(
     expect(option).to_have_count(1)
     expect(option).to_contain_text(code)
     assert any("/api/customers?q=" in url for url in asked), "asked the server when not here"
+
+
+def test_a_device_holding_a_slice_answers_at_once_and_shows_new_customers_after_catching_up(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    """On a later visit the device answers from the first keystroke, while the smart sync
+    still runs; a customer created in the ERP just before is not on the device yet, and the
+    search shown runs again once the slice has caught up, so it appears."""
+    customer = customers_of(live, agent, 1)[0]
+    context = contexts(live, agent)
+    page = context.new_page()
+    OrderForm(page, live.url).open()
+    expect(page.locator("body")).to_have_attribute("data-device-data", "current")
+
+    code = f"COKA{agent.name.upper().replace('-', '')}"[:32]
+    name = f"Ferramenta Okapi {agent.name}"
+    with erp_admin(live) as erp:
+        created = erp.post(
+            "/admin/customers",
+            json={"code": code, "name": name, "agent_code": "A01", "city": "Lecco"},
+        )
+        assert created.status_code == 201, created.text
+        erp.patch("/admin/faults", json={"slow_page_seconds": 2.5}).raise_for_status()
+        try:
+            asked: list[str] = []
+            page.on(
+                "request",
+                lambda request: asked.append(request.url)
+                if "/api/customers?q=" in request.url
+                else None,
+            )
+            page.goto(f"{live.url}/orders/new")
+            search = page.locator("#customer-search")
+            search.fill(customer["name"])
+            option = page.locator("#customer-results li[data-index]", has_text=customer["code"])
+            expect(option.first).to_be_visible()
+            assert page.evaluate("document.body.dataset.smartSync") == "running"
+            assert asked == [], "answered by the device"
+            search.fill(f"okapi {agent.name}")
+            found = page.locator("#customer-results li[data-index]", has_text=code)
+            expect(found).to_have_count(1, timeout=15_000)
+            expect(page.locator("body")).to_have_attribute("data-device-data", "current")
+        finally:
+            erp.patch("/admin/faults", json={"slow_page_seconds": 0}).raise_for_status()

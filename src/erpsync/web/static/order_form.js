@@ -26,14 +26,17 @@ async function serverOrDevice(online, offline) {
   }
 }
 
-// Online too, the form searches on the device once the device's slice has caught up with the
-// mirror in this visit (after the Smart Customer Sync): no request a keystroke, and instant on a
-// weak signal. What the device does not hold yet (a customer created since) is asked of the
-// server when the device finds nothing. Before the catch-up, the server answers.
+// Online too, the form searches on the device once it holds a slice: no request a keystroke, and
+// instant on a weak signal. When the slice has caught up with the mirror in this visit (after the
+// Smart Customer Sync), a search still shown runs again, so a customer created a moment ago
+// appears; what the device finds nothing for is asked of the server. Prices come from the
+// device only once it has caught up (a line keeps the price it got). Without a slice, the server
+// answers.
 let deviceCurrent = false;
+const deviceHolds = Boolean(device && (await device.slice.age()));
 
 async function deviceOrServer(local, online) {
-  if (!deviceCurrent) return serverOrDevice(online, local);
+  if (!deviceCurrent && !deviceHolds) return serverOrDevice(online, local);
   const found = await local();
   if (found.length || !navigator.onLine) return found;
   try {
@@ -103,7 +106,7 @@ function clearCustomer() {
   $("customer-picker").hidden = false;
 }
 
-new SearchPicker({
+const customerPicker = new SearchPicker({
   input: $("customer-search"),
   list: $("customer-results"),
   emptyText: t("order.customer.none"),
@@ -155,7 +158,7 @@ async function addProduct(product) {
   }
 }
 
-new SearchPicker({
+const productPicker = new SearchPicker({
   input: $("product-search"),
   list: $("product-results"),
   emptyText: t("order.product.none"),
@@ -378,6 +381,8 @@ function catchUp() {
     if (await device.refresh()) {
       deviceCurrent = true;
       document.body.dataset.deviceData = "current";
+      customerPicker.refresh();
+      productPicker.refresh();
     }
     const outcome = await device.flush();
     if (outcome.uploaded.length || outcome.conflicts.length || outcome.refused.length) {

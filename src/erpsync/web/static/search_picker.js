@@ -35,6 +35,11 @@ export class SearchPicker {
     this.timer = setTimeout(() => this.run(), DEBOUNCE_MS);
   }
 
+  // The data behind the search changed: a list still shown is searched again.
+  refresh() {
+    if (!this.list.hidden && document.activeElement === this.input) this.schedule();
+  }
+
   async run() {
     if (this.controller) this.controller.abort();
     const controller = new AbortController();
