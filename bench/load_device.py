@@ -7,6 +7,12 @@ The form searches on the device once the slice has caught up with the mirror in 
 server. The matching here is the server's rule (every word in the record's search text); the
 order and the page's exact ranking do not matter to the load, only which requests reach the
 server.
+
+On a phone that search costs the phone. Here 200 devices share the generator's one event loop,
+so their work is shared: devices at the same cursor hold the same rows (the cursor names the
+mirror's state, the scope and the price list), and a search or a price asked at one cursor is
+worked out once for all of them. Otherwise the generator's own lag would be measured as the
+server's latency.
 """
 
 from __future__ import annotations
@@ -28,6 +34,30 @@ KINDS = ("customers", "products", "prices")
 RESULTS = 20
 #: Devices fetching their first slice at once, before the load.
 WARM_UP_CONCURRENCY = 8
+#: Cursors whose search texts, answers and price indexes are kept (older ones are dropped).
+SHARED_CURSORS = 64
+
+
+class _Shared:
+    """What devices at one cursor of one kind have in common, worked out once."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, str] | None = None
+        self.answers: dict[str, list[dict[str, Any]]] = {}
+        self.by_product: dict[str, list[dict[str, Any]]] | None = None
+
+
+_SHARED: dict[tuple[str, str], _Shared] = {}
+
+
+def _shared(kind: str, cursor: str) -> _Shared:
+    key = (kind, cursor)
+    if key not in _SHARED:
+        if len(_SHARED) >= SHARED_CURSORS:
+            _SHARED.pop(next(iter(_SHARED)))
+        _SHARED[key] = _Shared()
+    return _SHARED[key]
+
 
 Call = Callable[..., Awaitable[dict[str, Any] | None]]
 
@@ -57,8 +87,6 @@ class DeviceSlice:
     price_list: str | None = None
     cursors: dict[str, str] = field(default_factory=dict)
     etags: dict[str, str] = field(default_factory=dict)
-    texts: dict[str, dict[str, str]] = field(default_factory=dict)
-    by_product: dict[str, list[dict[str, Any]]] | None = None
 
     async def refresh(self, call: Call, client: httpx.AsyncClient) -> bool:
         """Every kind brought up to date, as ``DeviceSlice.refresh`` does; ``False`` when
@@ -100,29 +128,27 @@ class DeviceSlice:
             held[str(row[0])] = record
         self.cursors[kind] = answer["cursor"]
         self.price_list = answer.get("priceList") or self.price_list
-        self.texts.pop(kind, None)
-        self.by_product = None
-
-    def _texts(self, kind: str) -> dict[str, str]:
-        if kind not in self.texts:
-            spec = SPECS[SyncType(kind)]
-            held: dict[str, dict[str, Any]] = getattr(self, kind)
-            self.texts[kind] = {
-                key: search_text(spec, {_snake(k): v for k, v in record.items()})
-                for key, record in held.items()
-            }
-        return self.texts[kind]
 
     def search(self, kind: str, query: str) -> list[dict[str, Any]]:
         """Records of ``kind`` holding every word of ``query`` (all of them for none)."""
-        terms = search_terms(query)
         held: dict[str, dict[str, Any]] = getattr(self, kind)
+        shared = _shared(kind, self.cursors.get(kind, ""))
+        if query in shared.answers:
+            return shared.answers[query]
+        if shared.texts is None:
+            spec = SPECS[SyncType(kind)]
+            shared.texts = {
+                key: search_text(spec, {_snake(k): v for k, v in record.items()})
+                for key, record in held.items()
+            }
+        terms = search_terms(query)
         found = []
-        for key, text in self._texts(kind).items():
+        for key, text in shared.texts.items():
             if all(term in text for term in terms):
                 found.append(held[key])
                 if len(found) == RESULTS:
                     break
+        shared.answers[query] = found
         return found
 
     def holds(self, product_code: str) -> bool:
@@ -130,12 +156,13 @@ class DeviceSlice:
 
     def proposed_price(self, product_code: str, today: date) -> str | None:
         """The price-list row in force today for the form's price list, as the page proposes."""
-        if self.by_product is None:
-            self.by_product = {}
+        shared = _shared("prices", self.cursors.get("prices", ""))
+        if shared.by_product is None:
+            shared.by_product = {}
             for price in self.prices.values():
-                self.by_product.setdefault(price["productCode"], []).append(price)
+                shared.by_product.setdefault(price["productCode"], []).append(price)
         day = today.isoformat()
-        for price in self.by_product.get(product_code, []):
+        for price in shared.by_product.get(product_code, []):
             if (
                 price["listCode"] == self.price_list
                 and (price["validFrom"] or "") <= day
