@@ -429,8 +429,8 @@ def _notes(settings: BenchSettings, load: Phase) -> list[str]:
         notes.append("no device: every keystroke of a search and every price asked of the server")
     else:
         notes.append(
-            "searches and prices on each agent's device once its slice caught up after the "
-            "smart sync (the slices downloaded before the load)"
+            "searches on each agent's device (its slice downloaded before the load), prices "
+            "there once the slice caught up after the smart sync"
         )
     if settings.profile == "instant":
         notes.append("instant ERP: syncs cost no ERP time, so this measures the web tier alone")

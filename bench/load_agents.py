@@ -6,8 +6,8 @@ Customer Sync in the background as the page runs it, then the device's slice bro
 date), heartbeats and activity reports while it is open, customers and products searched as
 typed and a product's price, one to five drafts saved under ids it chose, now and then the sync
 status or the dashboard's event stream, then "Fatto" (resume-syncs) and a pause away from the
-form. Searches and prices come from the device once its slice has caught up (see
-``load_device.py``), and from the server before that, when the device finds nothing, and for
+form. Searches come from the device when it holds a slice and prices once its slice has caught
+up (see ``load_device.py``); from the server before that, when the device finds nothing, and for
 agents without a device (``--form-search server``: one request a keystroke, as the picker does
 past its debounce). Requests are closed-loop: an agent waits for an answer before its next
 keystroke, so a slow server slows its agents instead of piling requests up.
@@ -117,6 +117,14 @@ class Recorder:
     def __init__(self) -> None:
         self.samples: list[Sample] = []
         self.retried = 0
+        #: The phase's start (``perf_counter``): samples are timed from it.
+        self.origin = time.perf_counter()
+
+    def sample(
+        self, route: str, started: float, error: str | None = None, *, ended: float | None = None
+    ) -> None:
+        ended = time.perf_counter() if ended is None else ended
+        self.samples.append(Sample(route, ended - started, error, started - self.origin))
 
     async def call(
         self,
@@ -139,15 +147,15 @@ class Recorder:
                 self.retried += 1
                 response = await send()
         except httpx.HTTPError as exc:
-            self.samples.append(Sample(route, time.perf_counter() - started, type(exc).__name__))
+            self.sample(route, started, type(exc).__name__)
             return None
-        elapsed = time.perf_counter() - started
+        ended = time.perf_counter()
         if response.status_code >= 400:
-            self.samples.append(Sample(route, elapsed, f"HTTP {response.status_code}"))
+            self.sample(route, started, f"HTTP {response.status_code}", ended=ended)
             return None
         # 304: what the client kept (an empty answer here) is still the answer
         answer: dict[str, Any] = {} if response.status_code == 304 else response.json()
-        self.samples.append(Sample(refine(answer) if refine else route, elapsed))
+        self.sample(refine(answer) if refine else route, started, ended=ended)
         return answer
 
 
@@ -371,12 +379,12 @@ class Agent:
         self, tab: FormTab, route: str, path: str, word: str, key: str
     ) -> list[dict[str, Any]]:
         """Type a prefix of ``word`` one key at a time, searching after each (and once on
-        focus, with nothing typed): on the device once it is current, on the server before
-        that or when the device finds nothing; the results of the last search."""
+        focus, with nothing typed): on the device when it holds a slice, on the server when
+        it holds none or finds nothing; the results of the last search."""
         found: list[dict[str, Any]] = []
         typed = self.rng.randint(min(2, len(word)), min(6, len(word)))
         for n in range(typed + 1):
-            local = tab.device is not None and tab.device_current
+            local = tab.device is not None and (tab.device_current or tab.device.holds_slice)
             found = tab.device.search(key, word[:n]) if local and tab.device else []
             self.tally.device_searches += local
             self.tally.device_misses += local and not found
@@ -468,15 +476,11 @@ class Agent:
                 "GET", "/api/sync/events", timeout=httpx.Timeout(10, read=40)
             ) as response:
                 if response.status_code >= 400:
-                    self.recorder.samples.append(
-                        Sample(route, time.perf_counter() - started, f"HTTP {response.status_code}")
-                    )
+                    self.recorder.sample(route, started, f"HTTP {response.status_code}")
                     return
                 await self._read_events(response, started, hold)
         except httpx.HTTPError as exc:
-            self.recorder.samples.append(
-                Sample(route, time.perf_counter() - started, type(exc).__name__)
-            )
+            self.recorder.sample(route, started, type(exc).__name__)
 
     async def _read_events(self, response: httpx.Response, started: float, hold: float) -> None:
         """Time the first event (the stream's greeting), then count the rest for ``hold``."""
@@ -490,11 +494,9 @@ class Agent:
                 else:
                     raise TimeoutError
         except TimeoutError:
-            self.recorder.samples.append(
-                Sample(route, time.perf_counter() - started, "no first event")
-            )
+            self.recorder.sample(route, started, "no first event")
             return
-        self.recorder.samples.append(Sample(route, time.perf_counter() - started))
+        self.recorder.sample(route, started)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(hold):
                 async for line in lines:
@@ -578,6 +580,7 @@ async def run_phase(
                 Agent(identity, client, recorder, thinking, Deadline(deadline, rng), device)
             )
         started = datetime.now(UTC)
+        recorder.origin = time.perf_counter()
         lag = asyncio.create_task(watch_lag(lags))
         spread = random.Random(seed)
         await asyncio.gather(*(a.run(spread.uniform(0, ramp_s)) for a in agents))

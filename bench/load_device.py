@@ -2,11 +2,11 @@
 agent's slice of the mirror with a cursor per kind, each answer's ETag (the browser's HTTP
 cache sends it back as ``If-None-Match``), and the search on the slice.
 
-The form searches on the device once the slice has caught up with the mirror in this visit
-(after the Smart Customer Sync); before that, or when the device finds nothing, it asks the
-server. The matching here is the server's rule (every word in the record's search text); the
-order and the page's exact ranking do not matter to the load, only which requests reach the
-server.
+The form searches on the device whenever it holds a slice, and takes prices from it once the
+slice has caught up with the mirror in this visit (after the Smart Customer Sync); before that,
+or when the device finds nothing, it asks the server. The matching here is the server's rule
+(every word in the record's search text); the order and the page's exact ranking do not matter
+to the load, only which requests reach the server.
 
 On a phone that search costs the phone. Here 200 devices share the generator's one event loop,
 so their work is shared: devices at the same cursor hold the same rows (the cursor names the
@@ -150,6 +150,11 @@ class DeviceSlice:
                     break
         shared.answers[query] = found
         return found
+
+    @property
+    def holds_slice(self) -> bool:
+        """Every kind downloaded once (on an earlier visit)."""
+        return all(kind in self.cursors for kind in KINDS)
 
     def holds(self, product_code: str) -> bool:
         return product_code in self.products

@@ -37,11 +37,13 @@ ROUTE_ORDER = (
 
 @dataclass(frozen=True)
 class Sample:
-    """One request: its route, how long it took, and what went wrong (``None`` if nothing)."""
+    """One request: its route, how long it took, and what went wrong (``None`` if nothing);
+    ``at``: when it was sent, in seconds from the phase's start."""
 
     route: str
     seconds: float
     error: str | None = None
+    at: float = 0.0
 
 
 @dataclass
@@ -366,6 +368,26 @@ def route_table(load: Phase, idle: Phase) -> list[str]:
     return lines
 
 
+#: The stretch of the load each p95 of :func:`window_line` covers.
+WINDOW_S = 10.0
+
+
+def window_line(load: Phase) -> str:
+    """The p95 of every bounded route together, per stretch of the load: whether the
+    latencies belong to the ramp (every agent opening its form at once) or to all of it."""
+    windows: dict[int, list[float]] = {}
+    for sample in load.samples:
+        if sample.error is None and bounded(sample.route):
+            windows.setdefault(int(sample.at // WINDOW_S), []).append(sample.seconds * 1000)
+    parts = [
+        f"{n * WINDOW_S:.0f}-{(n + 1) * WINDOW_S:.0f} s {_ms(percentile(taken, 0.95))}"
+        for n, taken in sorted(windows.items())
+    ]
+    return f"p95 in ms of all routes but the smart sync, by {WINDOW_S:.0f} s of the load: " + (
+        ", ".join(parts) or "-"
+    )
+
+
 def error_lines(phase: Phase, label: str) -> list[str]:
     lines = []
     for route, stats in route_stats(phase.samples).items():
@@ -498,6 +520,7 @@ def report(result: RunResult) -> list[str]:
         "first event",
         "",
         *route_table(load, idle),
+        window_line(load),
         "",
         *sync_table(result),
         "",

@@ -141,6 +141,20 @@ def test_a_pace_scales_every_think_time_alike(bench: SimpleNamespace) -> None:
     assert quick.drafts == pace.drafts
 
 
+def test_the_window_line_gives_the_p95_of_each_stretch_of_the_load(
+    bench: SimpleNamespace,
+) -> None:
+    r = bench.load_report
+    samples = [
+        *[r.Sample("GET /api/customers", 1.2, at=2.0)] * 10,
+        *[r.Sample("POST /api/drafts", 0.03, at=14.0)] * 10,
+        r.Sample("POST /api/customers/smart-sync (synced)", 5.0, at=15.0),
+        r.Sample("POST /api/drafts", 9.0, "HTTP 500", at=16.0),
+    ]
+    line = r.window_line(phase(bench, 2, samples))
+    assert line.endswith("by 10 s of the load: 0-10 s 1200, 10-20 s 30")
+
+
 def test_cpu_shares_are_per_cent_of_one_core_and_the_rest_is_others(
     bench: SimpleNamespace,
 ) -> None:
