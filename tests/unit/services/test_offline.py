@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, event, insert, text, update
 
 from erpsync.adapters.db.cluster import ROLE
 from erpsync.adapters.db.slice_queries import SqlMirrorSlices
@@ -248,3 +248,56 @@ def test_a_cursor_the_service_never_made_is_invalid_input(text: str) -> None:
 def test_a_cursor_of_another_slice_version_is_no_error_but_a_whole_slice() -> None:
     mark = SliceMark(SliceKind.CUSTOMERS, "A01", "L01", datetime.now(UTC), 1, date(2026, 1, 1))
     assert parse_since(cursor(SliceMark(**{**mark.__dict__, "version": 99}))) is None
+
+
+@pytest.mark.parametrize("kind", list(SliceKind))
+def test_a_delta_reads_what_was_written_since_through_an_index_on_sqlite(
+    sqlite_engine: Engine, kind: SliceKind
+) -> None:
+    """With the statistics a paged sync leaves (hundreds of rows a write time, nearly all
+    live), or none (customers here), SQLite's planner preferred walking the key in order, or
+    the agent's or ``deleted_at`` index, over the whole table for an empty delta;
+    every statement of a delta now searches by write or deletion time, none walks a table
+    or an agent's customers."""
+    seed_mirror(sqlite_engine)
+    with sqlite_engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+        conn.execute(text("DELETE FROM sqlite_stat1"))
+        for table, index, stat in [
+            ("products", "sqlite_autoindex_products_1", "4500 1"),
+            ("products", "ix_products_synced_at", "4500 200"),
+            ("products", "ix_products_deleted_at", "4500 1000"),
+            ("prices", "sqlite_autoindex_prices_1", "5000 1"),
+            ("prices", "ix_prices_synced_at", "5000 330"),
+            ("prices", "ix_prices_deleted_at", "5000 1000"),
+            ("prices", "ix_prices_valid_to", "5000 1000"),
+        ]:
+            conn.execute(
+                text("INSERT INTO sqlite_stat1 VALUES (:t, :i, :s)"),
+                {"t": table, "i": index, "s": stat},
+            )
+    sqlite_engine.dispose()  # statistics are read as a connection opens
+    slices = OfflineSlices(SqlMirrorSlices(sqlite_engine), FakeClock(AT), price_list="L01")
+    first = slices.answer(ANNA, kind, None)
+    statements: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if f"FROM {kind.value}" in statement and "max(" not in statement:
+            statements.append((statement, parameters))
+
+    event.listen(sqlite_engine, "before_cursor_execute", seen)
+    try:
+        slices.answer(ANNA, kind, first.mark)
+    finally:
+        event.remove(sqlite_engine, "before_cursor_execute", seen)
+    assert statements
+    with sqlite_engine.connect() as conn:
+        for statement, parameters in statements:
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            details = [row[-1] for row in plan if "TEMP B-TREE" not in row[-1]]
+            walks = [
+                d
+                for d in details
+                if d.startswith("SCAN ") or "agent_code (" in d or "autoindex" in d
+            ]
+            assert not walks, (statement, details)

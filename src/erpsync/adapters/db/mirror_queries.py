@@ -37,12 +37,10 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.visitors import InternalTraversal
 
 from erpsync.adapters.db.search_index import TRIGRAM, fts_query, fts_table
 from erpsync.adapters.db.tables import mirror_tables
+from erpsync.adapters.db.unindexed import unindexed
 from erpsync.domain.offline import SLICE_FIELDS, SliceKind
 
 #: What the form reads of a customer and a product: the same fields as the device's slice.
@@ -66,33 +64,6 @@ def _words(terms: Sequence[str]) -> dict[str, str]:
 
 def _scoped(table: Table, scoped: bool) -> list[ColumnElement[bool]]:
     return [table.c.agent_code == bindparam("agent")] if scoped else []
-
-
-class _Unindexed(ColumnElement[Any]):
-    """``+column`` on SQLite: the same value, which SQLite no longer looks up through an
-    index; the column itself elsewhere (PostgreSQL has no ``+`` for text or timestamps, and
-    its planner goes by statistics)."""
-
-    inherit_cache = True
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
-
-    def __init__(self, column: ColumnElement[Any]) -> None:
-        self.column = column
-        self.type = column.type
-
-
-@compiles(_Unindexed)
-def _as_column(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.column, **kw)
-
-
-@compiles(_Unindexed, "sqlite")
-def _unary_plus(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
-    return "+" + compiler.process(element.column, **kw)
-
-
-def _unindexed(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    return _Unindexed(column)
 
 
 class SearchPlan(Enum):
@@ -125,7 +96,7 @@ def _live(table: Table) -> ColumnElement[bool]:
     offline slice's, migration 0011): nearly every row is live, and SQLite would take it over
     the walk in result order or the index's hits, then sort every live row.
     """
-    return _unindexed(table.c.deleted_at).is_(None)
+    return unindexed(table.c.deleted_at).is_(None)
 
 
 def _planned(query: Select[Any], table: Table, plan: SearchPlan) -> Select[Any]:
@@ -153,7 +124,7 @@ def _customer_search(words: int, scoped: bool, plan: SearchPlan) -> Select[Any]:
     # Through the index, SQLite must start from the hits' rowids: left to itself it prefers
     # to walk the agent's customers and test each against the hits.
     scope = (
-        [_unindexed(table.c.agent_code) == bindparam("agent")]
+        [unindexed(table.c.agent_code) == bindparam("agent")]
         if scoped and plan is SearchPlan.INDEX
         else _scoped(table, scoped)
     )
