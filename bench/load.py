@@ -419,6 +419,14 @@ def _notes(settings: BenchSettings, load: Phase) -> list[str]:
             "the load generator's own loop lagged (p99 above "
             f"{LAG_WARNING_S * 1000:.0f} ms): part of the loaded latency is the generator's"
         )
+    # The last second's lag: every agent closing its form at once as the phase ends.
+    wave = max(load.lag[-10:], default=0.0)
+    if wave > LAG_WARNING_S:
+        notes.append(
+            f"the load generator's own loop lagged up to {wave * 1000:.0f} ms as every agent "
+            "closed its form at once: a request is timed from when the generator starts it, so "
+            "the phase end's latencies include the generator's own queue"
+        )
     cpu = load.cpu
     if cpu is not None and cpu.others > OTHERS_WARNING_PCT:
         notes.append(
@@ -455,6 +463,7 @@ async def measure(settings: BenchSettings, database: str, url: str, folder: Path
         async with admin:
             progress(f"{database}: warming up (six full syncs, {settings.profile} ERP)")
             warmed = await warm_up(admin)
+            await shorten_schedule(admin, settings.interval_minutes)
             devices = None
             if settings.form_search == "device":
                 progress(f"{database}: every agent's device downloads its slice")
@@ -462,7 +471,6 @@ async def measure(settings: BenchSettings, database: str, url: str, folder: Path
                     server.base_url, [*people.agents, people.idle]
                 )
                 progress(f"{database}: {len(devices)} devices ready in {devices_s:.0f} s")
-            await shorten_schedule(admin, settings.interval_minutes)
             progress(f"{database}: baseline, 1 agent for {settings.baseline_seconds:g} s")
             idle, idle_crew = await measured_phase(
                 server,

@@ -61,6 +61,20 @@ def erp_admin(app: LiveApp) -> httpx.Client:
     )
 
 
+def new_erp_customer(app: LiveApp, who: Agent, prefix: str, word: str, city: str) -> str:
+    """A customer of ``who``'s agent code A01 created in the ERP (not mirrored yet), named
+    "Ferramenta <word> <agent>"; its code."""
+    code = f"{prefix}{who.name.upper().replace('-', '')}"[:32]
+    name = f"Ferramenta {word} {who.name}"
+    with erp_admin(app) as erp:
+        created = erp.post(
+            "/admin/customers",
+            json={"code": code, "name": name, "agent_code": "A01", "city": city},
+        )
+    assert created.status_code == 201, created.text
+    return code
+
+
 @contextmanager
 def other_site_page() -> Iterator[str]:
     """A plain page served from another loopback port: another origin on the same site."""

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ContextFactory
-from tests.e2e.helpers import customers_of, erp_admin, make_draft, products
+from tests.e2e.helpers import customers_of, erp_admin, make_draft, new_erp_customer, products
 from tests.e2e.live_app import Agent, LiveApp, fields
 from tests.e2e.pages import OrderForm
 
@@ -119,14 +119,8 @@ def test_scenario_11_five_orders_in_a_row(
 def test_the_motivating_case_a_customer_just_created_in_the_erp_is_found(
     live: LiveApp, agent: Agent, contexts: ContextFactory
 ) -> None:
-    code = f"CNEW{agent.name.upper().replace('-', '')}"[:32]
+    code = new_erp_customer(live, agent, "CNEW", "Zanzibar", "Bologna")
     name = f"Ferramenta Zanzibar {agent.name}"
-    with erp_admin(live) as erp:
-        created = erp.post(
-            "/admin/customers",
-            json={"code": code, "name": name, "agent_code": "A01", "city": "Bologna"},
-        )
-    assert created.status_code == 201, created.text
 
     page = contexts(live, agent).new_page()
     OrderForm(page, live.url).open()
@@ -245,9 +239,11 @@ def test_online_the_form_searches_on_the_device_once_it_has_caught_up(
     asked: list[str] = []
     page.on(
         "request",
-        lambda request: asked.append(request.url)
-        if re.search(r"/api/(customers|products)(\?|/[^/]+/prices)", request.url)
-        else None,
+        lambda request: (
+            asked.append(request.url)
+            if re.search(r"/api/(customers|products)(\?|/[^/]+/prices)", request.url)
+            else None
+        ),
     )
     form.pick_customer(customer["name"])
     expect(page.locator("#customer-details")).to_contain_text(customer["code"])
@@ -258,14 +254,7 @@ def test_online_the_form_searches_on_the_device_once_it_has_caught_up(
         )
     assert asked == [], "searched and priced on the device"
 
-    code = f"CDEV{agent.name.upper().replace('-', '')}"[:32]
-    name = f"Ferramenta Quokka {agent.name}"
-    with erp_admin(live) as erp:
-        created = erp.post(
-            "/admin/customers",
-            json={"code": code, "name": name, "agent_code": "A01", "city": "Parma"},
-        )
-    assert created.status_code == 201, created.text
+    code = new_erp_customer(live, agent, "CDEV", "Quokka", "Parma")
     # another form's smart sync brings it into the mirror; this device has not fetched it
     OrderForm(contexts(live, agent).new_page(), live.url).open()
     page.locator("#customer-change").click()
@@ -288,22 +277,16 @@ def test_a_device_holding_a_slice_answers_at_once_and_shows_new_customers_after_
     OrderForm(page, live.url).open()
     expect(page.locator("body")).to_have_attribute("data-device-data", "current")
 
-    code = f"COKA{agent.name.upper().replace('-', '')}"[:32]
-    name = f"Ferramenta Okapi {agent.name}"
+    code = new_erp_customer(live, agent, "COKA", "Okapi", "Lecco")
     with erp_admin(live) as erp:
-        created = erp.post(
-            "/admin/customers",
-            json={"code": code, "name": name, "agent_code": "A01", "city": "Lecco"},
-        )
-        assert created.status_code == 201, created.text
         erp.patch("/admin/faults", json={"slow_page_seconds": 2.5}).raise_for_status()
         try:
             asked: list[str] = []
             page.on(
                 "request",
-                lambda request: asked.append(request.url)
-                if "/api/customers?q=" in request.url
-                else None,
+                lambda request: (
+                    asked.append(request.url) if "/api/customers?q=" in request.url else None
+                ),
             )
             page.goto(f"{live.url}/orders/new")
             search = page.locator("#customer-search")

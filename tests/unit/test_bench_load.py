@@ -275,20 +275,26 @@ def test_a_device_proposes_the_price_in_force_today_of_its_price_list(
     assert device.proposed_price("P2", datetime(2026, 3, 1).date()) is None
 
 
+def a_few_agents(bench: SimpleNamespace, **overrides: object) -> object:
+    """Three agents for four seconds against the instant demo ERP."""
+    settings = {
+        "agents": 3,
+        "seconds": 4,
+        "baseline_seconds": 2,
+        "pace": 0.05,
+        "baseline_pace": 0.05,
+        "profile": "instant",
+        "drain_s": 2,
+        **overrides,
+    }
+    return bench.load.BenchSettings(**settings)
+
+
 @pytest.mark.timeout(60)
 async def test_agents_without_a_device_ask_the_server_every_keystroke(
     bench: SimpleNamespace, tmp_path: Path
 ) -> None:
-    settings = bench.load.BenchSettings(
-        agents=3,
-        seconds=4,
-        baseline_seconds=2,
-        pace=0.05,
-        baseline_pace=0.05,
-        profile="instant",
-        drain_s=2,
-        form_search="server",
-    )
+    settings = a_few_agents(bench, form_search="server")
 
     result = await bench.load.measure_sqlite(settings, tmp_path)
 
@@ -316,15 +322,7 @@ async def test_agents_without_a_device_ask_the_server_every_keystroke(
 async def test_agents_with_a_device_search_on_it_once_it_has_caught_up(
     bench: SimpleNamespace, tmp_path: Path
 ) -> None:
-    settings = bench.load.BenchSettings(
-        agents=3,
-        seconds=4,
-        baseline_seconds=2,
-        pace=0.05,
-        baseline_pace=0.05,
-        profile="instant",
-        drain_s=2,
-    )
+    settings = a_few_agents(bench)
 
     result = await bench.load.measure_sqlite(settings, tmp_path)
 
