@@ -111,6 +111,12 @@ class Delta:
     after: datetime
     expired_from: date
 
+    def empty_at(self, high: HighMark, today: date) -> bool:
+        """Whether there is nothing to read: no row written, deleted or moved away after
+        ``after`` (``high`` is the newest of those), and no price that expired since (the
+        mark is today's). The device is up to date without a look at the rows."""
+        return high.at is not None and high.at <= self.after and self.expired_from >= today
+
 
 def delta_after(
     mark: SliceMark | None,

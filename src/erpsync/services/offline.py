@@ -65,6 +65,8 @@ class OfflineSlices:
             return SliceAnswer(
                 kind, True, SLICE_FIELDS[kind], rows, [], mark, self._price_list, now
             )
+        if delta.empty_at(high, today):  # the usual refresh: nothing changed since
+            return SliceAnswer(kind, False, SLICE_FIELDS[kind], [], [], mark, self._price_list, now)
         rows = self._slices.rows(kind, scope, today, delta.after)
         gone = self._slices.gone(kind, scope, today, delta.after, delta.expired_from)
         gone -= {row[0] for row in rows}

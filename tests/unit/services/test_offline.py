@@ -13,7 +13,7 @@ from erpsync.adapters.db.cluster import ROLE
 from erpsync.adapters.db.slice_queries import SqlMirrorSlices
 from erpsync.adapters.db.tables import leases, mirror_tables
 from erpsync.domain.catalog import SPECS
-from erpsync.domain.offline import OVERLAP, SliceKind, SliceMark
+from erpsync.domain.offline import OVERLAP, Delta, HighMark, SliceKind, SliceMark
 from erpsync.domain.search import search_text
 from erpsync.domain.types import SyncType
 from erpsync.domain.users import Role, User
@@ -301,3 +301,55 @@ def test_a_delta_reads_what_was_written_since_through_an_index_on_sqlite(
                 if d.startswith("SCAN ") or "agent_code (" in d or "autoindex" in d
             ]
             assert not walks, (statement, details)
+
+
+class CountingSlices(SqlMirrorSlices):
+    """The SQL slices, counting the reads of rows."""
+
+    reads = 0
+
+    def rows(self, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        self.reads += 1
+        return super().rows(*args, **kwargs)
+
+    def gone(self, *args: Any, **kwargs: Any) -> set[str]:
+        self.reads += 1
+        return super().gone(*args, **kwargs)
+
+
+@pytest.mark.parametrize("kind", list(SliceKind))
+def test_nothing_written_since_today_s_mark_is_answered_without_reading_rows(
+    engine: Engine, clock: FakeClock, kind: SliceKind
+) -> None:
+    slices = CountingSlices(engine)
+    offline = OfflineSlices(slices, clock, price_list="L01")
+    first = offline.answer(ANNA, kind, None)
+    slices.reads = 0
+    unchanged = offline.answer(ANNA, kind, first.mark)
+    assert (unchanged.full, unchanged.rows, unchanged.deleted) == (False, [], [])
+    assert unchanged.mark == first.mark
+    assert slice_bytes(unchanged) == slice_bytes(offline.answer(ANNA, kind, first.mark))
+    assert slices.reads == 0
+    # A write since, a mark of yesterday (prices may have expired overnight), or another
+    # writer (its clock may be behind) is read.
+    later = AT + timedelta(minutes=2)
+    if kind is SliceKind.CUSTOMERS:
+        write(engine, "customers", "C1", later, name="Ferramenta Rossi Nuova")
+    elif kind is SliceKind.PRODUCTS:
+        write(engine, "products", "P1", later, description="Cacciavite")
+    else:
+        offline = OfflineSlices(
+            slices, FakeClock(clock.now() + timedelta(days=1)), price_list="L01"
+        )
+    changed = offline.answer(ANNA, kind, first.mark)
+    assert slices.reads == 2
+    assert changed.rows or changed.deleted or kind is SliceKind.PRICES
+
+
+def test_an_empty_delta_needs_today_s_mark_and_nothing_newer_than_it() -> None:
+    delta = Delta(after=AT, expired_from=AT.date())
+    assert delta.empty_at(HighMark(AT, 1), AT.date())
+    assert delta.empty_at(HighMark(AT - timedelta(seconds=1), 1), AT.date())
+    assert not delta.empty_at(HighMark(AT + timedelta(microseconds=1), 1), AT.date())
+    assert not delta.empty_at(HighMark(None, 1), AT.date())
+    assert not delta.empty_at(HighMark(AT, 1), AT.date() + timedelta(days=1))

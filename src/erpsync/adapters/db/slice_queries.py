@@ -38,16 +38,18 @@ class SqlMirrorSlices:
 
     def high_mark(self, kind: SliceKind) -> HighMark:
         table = mirror_tables[kind.value]
+        # One statement, so one snapshot: the epoch is the one the writes seen were made under
+        # or a later one, never an earlier one.
+        columns = [
+            select(leases.c.epoch).where(leases.c.name == ROLE).scalar_subquery(),
+            select(func.max(table.c.synced_at)).scalar_subquery(),
+            select(func.max(table.c.deleted_at)).scalar_subquery(),
+        ]
+        if kind is SliceKind.CUSTOMERS:
+            columns.append(select(func.max(customer_scope_exits.c.exited_at)).scalar_subquery())
         with self._engine.connect() as conn:
-            epoch = conn.execute(select(leases.c.epoch).where(leases.c.name == ROLE)).scalar()
-            written = conn.execute(select(func.max(table.c.synced_at))).scalar_one()
-            deleted = conn.execute(select(func.max(table.c.deleted_at))).scalar_one()
-            exited = None
-            if kind is SliceKind.CUSTOMERS:
-                exited = conn.execute(
-                    select(func.max(customer_scope_exits.c.exited_at))
-                ).scalar_one()
-        return HighMark(newest(written, deleted, exited), epoch)
+            epoch, *moments = conn.execute(select(*columns)).one()
+        return HighMark(newest(*moments), epoch)
 
     def rows(
         self, kind: SliceKind, agent_code: str | None, valid_on: date, after: datetime | None
