@@ -113,8 +113,9 @@ def test_an_admin_edits_the_schedule_on_the_dashboard(
 def test_a_live_refresh_leaves_the_admin_typing_in_the_schedule(
     live: LiveApp, contexts: ContextFactory
 ) -> None:
-    """Another admin's change redraws the schedule while this one types: the input keeps its
-    focus and what was typed, and the keys after the refresh land in it."""
+    """Another admin's change (one that moves a row to the top) arrives while this one types:
+    the input keeps its focus and what was typed, the keys after the refresh land in it, and
+    the rows take their new order once this admin has saved."""
     page = contexts(live, live.admin).new_page()
     page.goto(f"{live.url}/sync")
     expect(page.locator("#live")).to_have_attribute("data-state", "live")
@@ -132,7 +133,7 @@ def test_a_live_refresh_leaves_the_admin_typing_in_the_schedule(
             json={
                 "interval_minutes": prices["intervalMinutes"],
                 "offset_minutes": moved,
-                "priority": prices["priority"],
+                "priority": 99,
             },
         ).raise_for_status()
         offset = page.locator("#schedule-rows tr[data-type='prices'] input[name='offset']")
@@ -146,6 +147,9 @@ def test_a_live_refresh_leaves_the_admin_typing_in_the_schedule(
         )
         after = {t["type"]: t for t in live.api.get("/api/sync/schedule").json()["types"]}
         assert after["products"]["intervalMinutes"] == 120
+        first = page.locator("#schedule-rows tr").first
+        expect(first).to_have_attribute("data-type", "prices")
+        expect(first.locator("input[name='priority']")).to_have_value("99")
     finally:
         for entry in (before["products"], prices):
             live.api.put(

@@ -245,13 +245,17 @@ export function renderSchedule(schedule, { isAdmin, editing }) {
   const body = $("schedule-rows");
   const types = schedule.types.map((entry) => entry.type);
   const shown = [...body.children].map((row) => row.dataset.type);
-  if (shown.join() !== types.join()) {
-    body.replaceChildren(...types.map((type) => scheduleRow(type, isAdmin)));
-  }
+  // A new priority reorders the rows, but not under an admin typing (that would take the input
+  // away): the order then catches up at the next refresh with nobody typing.
+  const focused = document.activeElement;
+  const inInput = focused?.tagName === "INPUT" && body.contains(focused);
+  const typingSomewhere = editing.size > 0 || inInput;
+  const sameTypes = shown.length === types.length && types.every((type) => shown.includes(type));
+  const rebuild = !sameTypes || (shown.join() !== types.join() && !typingSomewhere);
+  if (rebuild) body.replaceChildren(...types.map((type) => scheduleRow(type, isAdmin)));
   for (const entry of schedule.types) {
     const row = body.querySelector(`tr[data-type='${entry.type}']`);
-    const focused = document.activeElement;
-    const typing = editing.has(entry.type) || (focused?.tagName === "INPUT" && row.contains(focused));
+    const typing = !rebuild && (editing.has(entry.type) || (inInput && row.contains(focused)));
     for (const [name, key] of SCHEDULE_FIELDS) {
       const cell = row.querySelector(`td[data-field='${name}']`);
       if (!isAdmin) {
