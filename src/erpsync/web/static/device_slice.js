@@ -20,6 +20,8 @@ export class DeviceSlice {
   constructor(store) {
     this.store = store;
     this.indexes = null;
+    // Bumped by every refresh: an index built from what was read before it is not kept.
+    this.generation = 0;
   }
 
   // Download what changed of every kind; answers whether the device is now up to date.
@@ -42,6 +44,7 @@ export class DeviceSlice {
       );
     }
     this.indexes = null;
+    this.generation += 1;
     return true;
   }
 
@@ -58,6 +61,7 @@ export class DeviceSlice {
 
   async load() {
     if (this.indexes) return this.indexes;
+    const generation = this.generation;
     const [customers, products, prices, meta] = await Promise.all([
       this.store.all("customers"),
       this.store.all("products"),
@@ -69,14 +73,15 @@ export class DeviceSlice {
       if (!byProduct.has(price.productCode)) byProduct.set(price.productCode, []);
       byProduct.get(price.productCode).push(price);
     }
-    this.indexes = {
+    const indexes = {
       customers: new LocalIndex(customers, CUSTOMER_FIELDS, customerOrder),
       products: new LocalIndex(products, PRODUCT_FIELDS, productOrder),
       productsByCode: new Map(products.map((p) => [p.code, p])),
       prices: byProduct,
       priceList: meta ? meta.priceList : null,
     };
-    return this.indexes;
+    if (generation === this.generation) this.indexes = indexes;
+    return indexes;
   }
 
   async customers(query) {

@@ -33,11 +33,16 @@ async function serverOrDevice(online, offline) {
 // device only once it has caught up (a line keeps the price it got). Without a slice, the server
 // answers.
 let deviceCurrent = false;
-const deviceHolds = Boolean(device && (await device.slice.age()));
+const deviceHolds = Boolean(device && (await device.slice.age().catch(() => null)));
 
 async function deviceOrServer(local, online) {
   if (!deviceCurrent && !deviceHolds) return serverOrDevice(online, local);
-  const found = await local();
+  let found = [];
+  try {
+    found = await local();
+  } catch (error) {
+    if (!navigator.onLine) throw error; // the device's store failed: the server answers
+  }
   if (found.length || !navigator.onLine) return found;
   try {
     return await online();
@@ -146,8 +151,9 @@ async function productWithPrice(code) {
 
 async function addProduct(product) {
   try {
-    const { proposed } = await productWithPrice(product.code);
-    const line = lines.add(product, {
+    // The product as the answer has it: the one picked may come from the device's older copy.
+    const { product: current, proposed } = await productWithPrice(product.code);
+    const line = lines.add(current || product, {
       priceCents: proposed ? parseHundredths(proposed.unitPrice) : null,
       listCode: proposed && proposed.listCode,
     });

@@ -54,8 +54,11 @@ export class SearchPicker {
   }
 
   show(items) {
+    // The same results again (a refresh): the highlighted one stays, so Enter picks it.
+    const same =
+      items.length === this.items.length && items.every((item, i) => item.code === this.items[i].code);
     this.items = items;
-    this.active = items.length ? 0 : -1;
+    if (!same || this.active >= items.length) this.active = items.length ? 0 : -1;
     this.list.replaceChildren();
     if (!items.length) {
       this.showMessage(this.emptyText);
