@@ -239,8 +239,14 @@ class FormTab:
             self.tally.smart_timed_out += status == "timed_out"
             self.tally.smart_failed += status not in ("completed", "timed_out")
         await self.beat(registering=True)
-        if answer is not None and self.device is not None and not self.closed:
-            self.device_current = await self.device.refresh(self.recorder.call, self.client)
+        device = self.device
+        if (
+            answer is not None
+            and device is not None
+            and not self.closed
+            and await device.refresh(self.recorder.call, self.client)
+        ):
+            self.device_current = True  # as the page: a later failed refresh keeps it
         self.registering = None
 
     async def _heartbeats(self) -> None:

@@ -10,9 +10,9 @@ to the load, only which requests reach the server.
 
 On a phone that search costs the phone. Here 200 devices share the generator's one event loop,
 so their work is shared: devices at the same cursor hold the same rows (the cursor names the
-mirror's state, the scope and the price list), and a search or a price asked at one cursor is
-worked out once for all of them. Otherwise the generator's own lag would be measured as the
-server's latency.
+mirror's state, the scope and the price list; a page committed while one of them read may be
+held by some only), and a search or a price asked at one cursor is worked out once for all.
+Otherwise the generator's own lag would be measured as the server's latency.
 """
 
 from __future__ import annotations
@@ -144,8 +144,10 @@ class DeviceSlice:
         terms = search_terms(query)
         found = []
         for key, text in shared.texts.items():
-            if all(term in text for term in terms):
-                found.append(held[key])
+            # A page committed while a device read its answer may be on one device at a
+            # cursor and not on another: a key this device lacks is skipped.
+            if all(term in text for term in terms) and (record := held.get(key)) is not None:
+                found.append(record)
                 if len(found) == RESULTS:
                     break
         shared.answers[query] = found
