@@ -38,13 +38,10 @@ delta under 5 KB, a local search p95 at most 10 ms (on 20,000 customers; held on
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gzip
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -58,16 +55,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
+import pages
 from argon2 import PasswordHasher
-from pages import (
-    BenchError,
-    demo_erp,
-    free_port,
-    percentile,
-    progress,
-    server_env,
-    wait_ready,
-)
+from pages import BenchError, demo_erp, percentile, progress
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from erpsync.adapters.clock import SystemClock
@@ -78,6 +68,7 @@ from erpsync.auth.passwords import Passwords
 from erpsync.demo_erp import DemoErpConfig, LatencyProfile, Volumes
 from erpsync.domain.search import normalise
 from erpsync.services.accounts import Accounts
+from erpsync.testing.browser import CHROMIUM, CHROMIUM_ARGS
 from erpsync.web.app import SESSION_COOKIE
 
 #: Issue 11's targets.
@@ -92,18 +83,8 @@ CLOCK_MS = 0.1
 CHANGED = 10
 AGENT_CODE = "A01"
 ERP_TOKEN = "demo-token"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WAIT_S = 300.0
 POLL_S = 0.2
-STOP_TIMEOUT_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -368,30 +349,10 @@ def make_users(database_url: str) -> list[User]:
 
 @contextmanager
 def serving(database_url: str, erp_url: str, folder: Path) -> Iterator[str]:
-    """``erpsync serve`` in a subprocess, hydrating the empty mirror as a first start does;
-    yields its base URL."""
-    port = free_port()
-    env = server_env(database_url, erp_url, folder, port)
-    env["ERPSYNC_HYDRATE_ON_START"] = "true"
-    log = folder / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "erpsync", "serve"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base_url, process, log)
+    """``erpsync serve`` hydrating the empty mirror as a first start does; its base URL."""
+    extra = {"ERPSYNC_HYDRATE_ON_START": "true"}
+    with pages.serving(database_url, erp_url, folder, extra) as base_url:
         yield base_url
-    finally:
-        for sent in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-            if process.poll() is not None:
-                break
-            process.send_signal(sent)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(STOP_TIMEOUT_S)
 
 
 def wait_for(check: Any, what: str, timeout: float = WAIT_S) -> Any:

@@ -284,14 +284,17 @@ def server_env(database_url: str, erp_url: str, folder: Path, port: int) -> dict
 
 
 @contextmanager
-def serving(database_url: str, erp_url: str, folder: Path) -> Iterator[str]:
-    """``erpsync serve`` in a subprocess until the block ends; yields its base URL."""
+def serving(
+    database_url: str, erp_url: str, folder: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """``erpsync serve`` in a subprocess until the block ends (``extra_env``: settings of its
+    own); yields its base URL."""
     port = free_port()
     log = folder / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "erpsync", "serve"],
-            env=server_env(database_url, erp_url, folder, port),
+            env={**server_env(database_url, erp_url, folder, port), **(extra_env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
