@@ -14,17 +14,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
+from erpsync.testing.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.live_app import Agent, CoordinationLog, LiveApp, coordination_log, live_app
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 #: Long enough that only a goodbye beacon (not lease expiry) ends a session within a test's
 #: own deadlines; short enough that a leaked session clears before the next test.
