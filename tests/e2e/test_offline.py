@@ -245,10 +245,10 @@ def test_a_draft_changed_on_two_devices_is_a_conflict_the_agent_settles(
     assert server_drafts(live, agent)[0]["notes"] == "dal telefono"
 
 
-def test_another_agent_on_the_same_browser_sees_none_of_the_first_ones_drafts(
+def one_draft_waiting_offline(
     live: LiveApp, agent: Agent, contexts: ContextFactory
-) -> None:
-    other = live.new_agent("A02")
+) -> tuple[BrowserContext, Page]:
+    """A browser of ``agent``'s that visited online, went offline and saved one draft there."""
     with live.client(agent) as api:
         customer = api.get("/api/customers", params={"limit": 1}).json()["customers"][0]
     [product] = plain_products(live, agent, 1)
@@ -257,6 +257,14 @@ def test_another_agent_on_the_same_browser_sees_none_of_the_first_ones_drafts(
     visit_online(page, live)
     context.set_offline(True)
     save_offline(page, customer, product, 1)
+    return context, page
+
+
+def test_another_agent_on_the_same_browser_sees_none_of_the_first_ones_drafts(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    other = live.new_agent("A02")
+    context, page = one_draft_waiting_offline(live, agent, contexts)
     page.close()
 
     context.set_offline(False)
@@ -281,14 +289,7 @@ def test_a_page_left_open_never_sends_its_drafts_as_the_agent_signed_in_since(
     """The first agent's drafts page stays open offline with a draft waiting; the browser's
     sign-in becomes another agent's; the signal returns: the page uploads nothing as them."""
     other = live.new_agent("A02")
-    with live.client(agent) as api:
-        customer = api.get("/api/customers", params={"limit": 1}).json()["customers"][0]
-    [product] = plain_products(live, agent, 1)
-    context = contexts(live, agent)
-    page = context.new_page()
-    visit_online(page, live)
-    context.set_offline(True)
-    save_offline(page, customer, product, 1)
+    context, page = one_draft_waiting_offline(live, agent, contexts)
     page.goto(f"{live.url}/drafts")  # the first agent's page, from the device
     expect(page.locator("#pending-list li")).to_have_count(1)
     context.clear_cookies()

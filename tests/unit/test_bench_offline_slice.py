@@ -1,5 +1,5 @@
-"""``bench/offline_slice.py``'s pure parts: percentiles, the queries, the bytes of a head, the
-report and its targets, the options."""
+"""``bench/offline_slice.py``'s pure parts (its percentiles are ``bench/pages.py``'s, tested
+there): the queries, the bytes of a head, the report and its targets, the options."""
 
 from __future__ import annotations
 
@@ -16,15 +16,6 @@ from tests.unit.bench_scripts import load_bench
 @pytest.fixture
 def bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return load_bench("offline_slice", monkeypatch)
-
-
-def test_percentiles_interpolate_between_closest_ranks(bench: ModuleType) -> None:
-    values = [float(v) for v in range(1, 101)]
-    assert bench.percentile(values, 0.5) == pytest.approx(50.5)
-    assert bench.percentile(values, 0.95) == pytest.approx(95.05)
-    assert bench.percentile([7.0], 0.95) == 7.0
-    with pytest.raises(ValueError, match="no values"):
-        bench.percentile([], 0.5)
 
 
 def test_a_head_counts_its_status_line_headers_and_blank_line(bench: ModuleType) -> None:
