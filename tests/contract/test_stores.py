@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import Engine, text
 
+from erpsync.adapters.db.mirror import SqlMirrorStore
+from erpsync.adapters.db.runs import SqlRunStore
+from erpsync.adapters.db.schedules import SqlScheduleStore
 from erpsync.domain.catalog import SPECS
 from erpsync.domain.records import clean_record
 from erpsync.domain.runs import Checkpoint, RunStatus, SyncCounts
@@ -239,3 +244,37 @@ def test_schedule_entries_persist_and_replace(stores: Stores) -> None:
     stores.schedules.save(entry)
     stores.schedules.save(entry)
     assert stores.schedules.load() == {SyncType.DDT: entry}
+
+
+def test_a_full_sync_s_sweep_leaves_fresh_statistics_for_the_planner(
+    sql_engine: Engine,
+) -> None:
+    """The planners pick the book's and the search's indexes by them; SQLite keeps none until
+    asked, and PostgreSQL's autovacuum may be behind a bulk load."""
+    sqlite = sql_engine.dialect.name == "sqlite"
+    query = text(
+        "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'customers'"
+        if sqlite
+        else "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'customers'"
+    )
+
+    def statistics() -> Any:
+        with sql_engine.connect() as conn:
+            if sqlite and not conn.execute(
+                text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            ).scalar():
+                return 0  # never analysed
+            return conn.execute(query).scalar()
+
+    stores = Stores(
+        SqlMirrorStore(sql_engine), SqlRunStore(sql_engine), SqlScheduleStore(sql_engine)
+    )
+    run = start(stores)
+    write(stores, run, CUSTOMERS, [customer(f"C{i}") for i in range(5)], full=True)
+    before = statistics()
+    stores.mirror.sweep(CUSTOMERS, run, NOW)
+    after = statistics()
+    if sqlite:
+        assert (before, after) == (0, after) and after > 0
+    else:
+        assert after is not None and (before is None or after > before)
