@@ -15,7 +15,7 @@ from playwright.sync_api import BrowserContext, Page, Route, expect
 from erpsync.domain.search import normalise
 from erpsync.web.routers import app_shell
 from tests.e2e.conftest import ContextFactory
-from tests.e2e.helpers import make_draft
+from tests.e2e.helpers import make_draft, new_erp_customer
 from tests.e2e.live_app import Agent, LiveApp
 from tests.e2e.pages import OrderForm, saved_banner
 
@@ -300,7 +300,7 @@ def test_a_page_left_open_never_sends_its_drafts_as_the_agent_signed_in_since(
     with page.expect_response("**/api/me"):  # the page asks who is signed in before sending
         context.set_offline(False)
     # a bounded look for a request that must not come (it would follow /api/me at once)
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(300)  # a refresh due now would be on its way within this
     assert uploads == [], "nothing sent as the agent signed in now"
     assert server_drafts(live, other) == []
     assert server_drafts(live, agent) == []
@@ -442,3 +442,32 @@ def test_the_device_finds_what_the_server_finds_in_the_same_order(
         assert (mine and (mine["listCode"], mine["unitPrice"])) == (
             theirs and (theirs["listCode"], theirs["unitPrice"])
         ), code
+
+
+def test_the_open_form_brings_the_device_up_to_date_every_five_minutes(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    """A customer that reaches the mirror while the form stays open comes to the device with
+    the background refresh (the page's clock moved on five minutes), and is found offline."""
+    context = contexts(live, agent)
+    page = context.new_page()
+    page.clock.install()
+    OrderForm(page, live.url).open()
+    expect(page.locator("body")).to_have_attribute("data-device-data", "current")
+    code = new_erp_customer(live, agent, "CBKG", "Ornitorinco", "Cuneo")
+    # another form's smart sync brings it into the mirror; this device has not fetched it
+    OrderForm(contexts(live, agent).new_page(), live.url).open()
+    asked: list[str] = []
+    page.on("request", lambda r: "/api/offline/customers?since=" in r.url and asked.append(r.url))
+
+    page.clock.fast_forward("04:50")
+    page.wait_for_timeout(300)  # a refresh due now would be on its way within this
+    assert asked == [], "not before five minutes"
+    with page.expect_response("**/api/offline/prices?since=*"):  # the last kind of a refresh
+        page.clock.fast_forward("00:15")
+    assert len(asked) == 1
+
+    context.set_offline(True)
+    page.locator("#customer-search").fill(f"ornitorinco {agent.name}")
+    found = page.locator("#customer-results li[data-index]", has_text=code)
+    expect(found).to_have_count(1)
