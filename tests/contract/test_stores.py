@@ -259,10 +259,9 @@ def test_a_full_sync_s_sweep_leaves_fresh_statistics_for_the_planner(
     )
 
     def statistics() -> Any:
+        stat_table = text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
         with sql_engine.connect() as conn:
-            if sqlite and not conn.execute(
-                text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
-            ).scalar():
+            if sqlite and not conn.execute(stat_table).scalar():
                 return 0  # never analysed
             return conn.execute(query).scalar()
 
