@@ -22,7 +22,7 @@ from sqlalchemy import Engine, inspect, text
 from erpsync.adapters.db.engine import build_engine
 from erpsync.adapters.db.migrate import alembic_config, upgrade
 from erpsync.adapters.db.mirror import SqlMirrorStore
-from erpsync.adapters.db.mirror_queries import SqlMirrorSearch
+from erpsync.adapters.db.mirror_queries import SearchPlan, SqlMirrorSearch
 from erpsync.adapters.db.runs import SqlRunStore
 from erpsync.adapters.db.search_index import SEARCHABLE, fts_table, undeclared_names
 from erpsync.domain.catalog import SPECS, RecordSpec
@@ -275,6 +275,29 @@ def test_short_words_accents_and_fts_syntax_are_plain_text(sql_engine: Engine) -
     search = SqlMirrorSearch(sql_engine)
     assert [c["code"] for c in search.customers(search_terms('"Al Porto"'), None, 5)] == ["C000"]
     assert [c["code"] for c in search.customers(search_terms("100%"), None, 5)] == ["C002"]
+
+
+def test_a_word_of_two_letters_is_looked_up_in_the_index_on_sqlite(sql_engine: Engine) -> None:
+    """Anywhere in the text, the end included (the index's trailing space), and a pair that
+    begins no term of the index answers with nothing before any row is read."""
+    mirror = Mirror(sql_engine)
+    rows = [("Ferramenta Bianchi", "Verona", None, "A01"), ("Bar Sport", "Milano", None, "A02")]
+    mirror.write(CUSTOMERS, [customer(i, row) for i, row in enumerate(rows)], sweep=True)
+    queries = ["no", "na", "an", "rt", "ba", "fe", "c0", "zq", "a", "ia zq", "sport no", "o b"]
+    assert_searches(mirror, queries, dense_hits=1000)
+    if sql_engine.dialect.name != "sqlite":
+        return
+    search = SqlMirrorSearch(sql_engine)
+    with sql_engine.connect() as conn:
+        for word, found in (("no", ["C001"]), ("na", ["C000"]), ("an", ["C001", "C000"]), ("rt", ["C001"])):
+            planned = search._plan(conn, "customers", [word])
+            assert planned is not None and planned[0] is SearchPlan.INDEX, word
+            assert [c["code"] for c in search.customers([word], None, 5)] == found, word
+        assert search._plan(conn, "customers", ["zq"]) is None
+        assert search._plan(conn, "customers", ["bianchi", "zq"]) is None
+        # One letter, or two outside ASCII, are for LIKE alone.
+        assert search._plan(conn, "customers", ["a"]) == (SearchPlan.WALK, {})
+        assert search._plan(conn, "customers", ["àb"]) == (SearchPlan.WALK, {})
 
 
 def _downgrade(engine: Engine, revision: str) -> None:

@@ -38,7 +38,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from erpsync.adapters.db.search_index import TRIGRAM, fts_query, fts_table
+from erpsync.adapters.db.search_index import (
+    TRIGRAM,
+    fts_query,
+    fts_table,
+    fts_terms,
+    is_pair,
+    pair_range,
+)
 from erpsync.adapters.db.tables import mirror_tables
 from erpsync.adapters.db.unindexed import unindexed
 from erpsync.domain.offline import SLICE_FIELDS, SliceKind
@@ -74,8 +81,9 @@ class SearchPlan(Enum):
     #: Rows in result order (an index walk), each checked word by word with ``LIKE``, until
     #: ``limit`` match: fast when the words match many rows, a whole scan when they match few.
     WALK = "walk"
-    #: The rows the FTS index finds for the words of three characters or more (those holding
-    #: all their trigrams, so a few that do not hold the words), each checked again word by
+    #: The rows the FTS index finds for the words it can look up (those holding all the
+    #: trigrams of the words of three characters or more and, for each ASCII word of two, one
+    #: of the terms beginning with it: a few may not hold the words), each checked again word by
     #: word with ``LIKE`` (the short words are honoured there, and the result never depends
     #: on how the tokenizer folds text), then sorted: fast when the index finds few rows, slow
     #: when it finds nearly all of them.
@@ -105,6 +113,12 @@ def _planned(query: Select[Any], table: Table, plan: SearchPlan) -> Select[Any]:
     fts = fts_table(table.name)
     hits = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :match").columns(column("rowid"))
     return query.where(literal_column(f"{table.name}.rowid").in_(hits))
+
+
+@cache
+def _terms_from(table: str) -> TextClause:
+    terms = fts_terms(table)
+    return text(f"SELECT term FROM {terms} WHERE term >= :low AND term < :high")
 
 
 @cache
@@ -209,21 +223,34 @@ class SqlMirrorSearch:
         query: Callable[[SearchPlan], Select[Any]],
     ) -> list[dict[str, Any]]:
         with self._engine.connect() as conn:
-            plan, match = self._plan(conn, table, terms)
+            planned = self._plan(conn, table, terms)
+            if planned is None:
+                return []
+            plan, match = planned
             params = {**_words(terms), **params, **match}
             return [dict(row) for row in conn.execute(query(plan), params).mappings()]
 
     def _plan(
         self, conn: Connection, table: str, terms: Sequence[str]
-    ) -> tuple[SearchPlan, dict[str, str]]:
-        """INDEX, with the FTS5 query of the words of three characters or more, when the index
-        finds fewer than ``dense_hits`` rows for their trigrams; WALK otherwise and when there
-        are none.
+    ) -> tuple[SearchPlan, dict[str, str]] | None:
+        """INDEX, with the FTS5 query of the words the index can look up (three characters or
+        more; two ASCII ones, by the terms that begin with them), when the index finds fewer
+        than ``dense_hits`` rows for it; WALK otherwise and when there are no such words. None
+        when a two-character word begins no term: no row holds it.
         """
-        long = [term for term in terms if len(term) >= TRIGRAM]
-        if not self._fts or not long:
+        if not self._fts:
             return SearchPlan.WALK, {}
-        match = {"match": fts_query(long)}
+        long = [term for term in terms if len(term) >= TRIGRAM]
+        pairs = []
+        for term in dict.fromkeys(t for t in terms if is_pair(t)):
+            low, high = pair_range(term)
+            found = conn.execute(_terms_from(table), {"low": low, "high": high}).scalars().all()
+            if not found:
+                return None
+            pairs.append(list(found))
+        if not long and not pairs:
+            return SearchPlan.WALK, {}
+        match = {"match": fts_query(long, pairs)}
         cap = self._dense_hits
         if conn.execute(_hit_count(table), {**match, "cap": cap}).scalar_one() >= cap:
             return SearchPlan.WALK, {}
