@@ -289,7 +289,8 @@ def test_a_word_of_two_letters_is_looked_up_in_the_index_on_sqlite(sql_engine: E
         return
     search = SqlMirrorSearch(sql_engine)
     with sql_engine.connect() as conn:
-        for word, found in (("no", ["C001"]), ("na", ["C000"]), ("an", ["C001", "C000"]), ("rt", ["C001"])):
+        expected = {"no": ["C001"], "na": ["C000"], "an": ["C001", "C000"], "rt": ["C001"]}
+        for word, found in expected.items():
             planned = search._plan(conn, "customers", [word])
             assert planned is not None and planned[0] is SearchPlan.INDEX, word
             assert [c["code"] for c in search.customers([word], None, 5)] == found, word
