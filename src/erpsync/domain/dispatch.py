@@ -164,6 +164,19 @@ def overdue(request: SyncRequest, situation: Situation) -> bool:
     )
 
 
+def overdue_at(queue: Sequence[SyncRequest], situation: Situation) -> datetime | None:
+    """When the next queued request held back by open forms becomes overdue (after now), or
+    ``None``: the moment the dispatch must look again even if nothing else happens."""
+    moments = [
+        request.requested_at + budget
+        for request in queue
+        if (budget := situation.budgets.get(request.type)) is not None
+        and not may_start(request.type, forms_open=situation.forms_open)
+        and request.requested_at + budget > situation.now
+    ]
+    return min(moments, default=None)
+
+
 def next_start(queue: Sequence[SyncRequest], situation: Situation) -> Operation | None:
     """The operation to start now, or ``None``.
 

@@ -40,6 +40,7 @@ from erpsync.domain.dispatch import (
     SubmitOperation,
     SyncOperation,
     next_start,
+    overdue_at,
     wait_reason,
     yield_reason,
 )
@@ -99,14 +100,7 @@ class Orchestrator:
         self._running: Running | Sending | None = None
         self._orders = orders
         self._loop = DeadlineLoop(
-            clock,
-            self._dispatch,
-            lambda: (
-                self._forms.next_deadline(),
-                self._timetable.wake_at(),
-                None if orders is None else orders.wake_at(clock.now()),
-            ),
-            name="erpsync-orchestrator",
+            clock, self._dispatch, self._deadlines, name="erpsync-orchestrator"
         )
         self._stopping = False
         self._interactive_last = False
@@ -174,8 +168,8 @@ class Orchestrator:
             case OpenForm():
                 answer = await self._open_form(command)
             case PingForm(session_id=session_id, owner=owner, active=active):
+                # No wake: a heartbeat only moves deadlines later (the lease, the safety timeout)
                 known = self._forms.ping(session_id, owner=owner, active=active)
-                self._loop.wake()
                 answer = FormPinged(known, self._forms.state())
             case CloseForm(session_id=session_id, owner=owner, instance=instance):
                 closed = self._forms.close(
@@ -230,6 +224,7 @@ class Orchestrator:
         answer = self._accept(type, mode, trigger, self._clock.now())
         if answer.position == 0:  # merged into the running sync
             return answer
+        self._loop.wake()  # a request held back by open forms has a moment it becomes overdue
         self._dispatch()
         running = self._running
         if (
@@ -313,6 +308,11 @@ class Orchestrator:
 
     def _next(self) -> Operation | None:
         return next_start(self._queue.entries(), self._situation())
+
+    def _deadlines(self) -> tuple[datetime | None, ...]:
+        lane = None if self._orders is None else self._orders.wake_at(self._clock.now())
+        held = overdue_at(self._queue.entries(), self._situation())
+        return self._forms.next_deadline(), self._timetable.wake_at(), held, lane
 
     def _dispatch(self) -> None:
         """Apply what time has made due, then start the next operation if none runs."""

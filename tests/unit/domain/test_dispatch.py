@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -18,6 +19,7 @@ from erpsync.domain.dispatch import (
     may_start,
     next_start,
     overdue,
+    overdue_at,
     wait_reason,
     yield_reason,
 )
@@ -171,6 +173,25 @@ def test_a_sync_held_back_past_its_budget_runs_between_smart_syncs_and_yields_to
     assert yield_reason(started, due) is None, "open forms are why it is overdue"
     smart_comes = Situation(due.now, forms_open=True, smart_waiting=True, budgets=budgets)
     assert yield_reason(started, smart_comes) == YieldReason.SMART_SYNC
+
+
+@given(queues(), SITUATIONS)
+def test_the_dispatch_knows_when_the_next_request_becomes_overdue(
+    queue: list[SyncRequest], situation: Situation
+) -> None:
+    """Nothing turns overdue before that moment, something does at it, and it is never now or
+    past (a loop waiting for it would spin)."""
+    at = overdue_at(queue, situation)
+    turned = {id(r) for r in queue if not overdue(r, situation)}
+    if at is None:
+        later = replace(situation, now=situation.now + timedelta(days=365))
+        assert not any(overdue(r, later) for r in queue if id(r) in turned)
+        return
+    assert at > situation.now
+    just_before = replace(situation, now=at - timedelta(microseconds=1))
+    at_it = replace(situation, now=at)
+    assert not any(overdue(r, just_before) for r in queue if id(r) in turned)
+    assert any(overdue(r, at_it) for r in queue if id(r) in turned)
 
 
 def test_an_order_waiting_goes_after_the_smart_sync_and_before_every_sync() -> None:
