@@ -37,6 +37,24 @@ from erpsync.web.routers import (
 )
 from erpsync.web.translations import Catalogues
 
+#: The routers in the order a request's path is matched against them: the ones every open form
+#: calls all the time (heartbeats, searches, drafts, the slice) first, since each router passed
+#: costs every request a scan of its routes. No route of an earlier router matches a path of a
+#: later one (tests/unit/web/test_routes.py), so the order changes nothing else.
+ROUTERS = (
+    forms.router,
+    order_data.router,
+    drafts.router,
+    offline.router,
+    sync.router,
+    auth.router,
+    pages.router,
+    app_shell.router,
+    book.router,
+    book_pages.router,
+    metrics.router,
+)
+
 STATIC = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "erpsync_session"
 
@@ -87,16 +105,7 @@ def create_app(
         return {"status": "ok"}
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(auth.router)
-    app.include_router(pages.router)
-    app.include_router(app_shell.router)
-    app.include_router(sync.router)
-    app.include_router(forms.router)
-    app.include_router(order_data.router)
-    app.include_router(book.router)
-    app.include_router(book_pages.router)
-    app.include_router(drafts.router)
-    app.include_router(offline.router)
-    app.include_router(metrics.router)
+    for router in ROUTERS:
+        app.include_router(router)
     install_openapi(app, session_cookie=SESSION_COOKIE)
     return app
