@@ -197,7 +197,7 @@ class SqlMirrorSearch:
 
     Args:
         engine: The mirror's database.
-        indexed: Search through the FTS index on SQLite (a database migrated to 0010 or
+        indexed: Search through the FTS index on SQLite (a database migrated to 0012 or
             later); without it every search walks (what it did before the index, kept for the
             bench's baseline).
         dense_hits: From how many index hits on the search walks instead (tests lower it to

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from erpsync.adapters.db.engine import reading
 from erpsync.adapters.db.tables import api_tokens, login_failures, sign_ins, users
 from erpsync.domain.users import Credentials, Role, TokenInfo, User
 from erpsync.errors import UserExistsError
@@ -90,7 +91,7 @@ class SqlUserStore:
             )
 
     def by_token(self, digest: str) -> User | None:
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             row = conn.execute(_BY_TOKEN, {"digest": digest}).first()
         return None if row is None else _user(row)
 
@@ -129,7 +130,7 @@ class SqlUserStore:
             )
 
     def by_sign_in(self, digest: str, now: datetime) -> User | None:
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             row = conn.execute(_BY_SIGN_IN, {"digest": digest, "now": now}).first()
         return None if row is None else _user(row)
 
