@@ -17,7 +17,7 @@ import pytest
 from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, event, inspect, text
 
 from erpsync.adapters.db.engine import build_engine
 from erpsync.adapters.db.migrate import alembic_config, upgrade
@@ -299,6 +299,27 @@ def test_a_word_of_two_letters_is_looked_up_in_the_index_on_sqlite(sql_engine: E
         # One letter, or two outside ASCII, are for LIKE alone.
         assert search._plan(conn, "customers", ["a"]) == (SearchPlan.WALK, {})
         assert search._plan(conn, "customers", ["àb"]) == (SearchPlan.WALK, {})
+
+
+def test_a_search_reads_one_snapshot_on_sqlite(sqlite_engine: Engine) -> None:
+    """The index's terms, the hit count and the rows come from one read transaction: a page
+    committed between them could otherwise change a row's terms under the search."""
+    mirror = Mirror(sqlite_engine)
+    rows = [("Ferramenta Bianchi", "Verona", None, "A01"), ("Bar Sport", "Milano", None, "A02")]
+    mirror.write(CUSTOMERS, [customer(i, row) for i, row in enumerate(rows)], sweep=True)
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append((statement.split()[0], conn.connection.dbapi_connection.in_transaction))
+
+    event.listen(sqlite_engine, "before_cursor_execute", record)
+    try:
+        found = SqlMirrorSearch(sqlite_engine).customers(["no", "bar"], None, 5)
+    finally:
+        event.remove(sqlite_engine, "before_cursor_execute", record)
+    assert [c["code"] for c in found] == ["C001"]
+    reads = [in_transaction for verb, in_transaction in seen if verb != "BEGIN"]
+    assert len(reads) >= 3 and all(reads), seen
 
 
 def _downgrade(engine: Engine, revision: str) -> None:

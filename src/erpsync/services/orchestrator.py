@@ -382,6 +382,7 @@ class Orchestrator:
         self._interactive_last = op.smart
         watch.ended(run)
         self._finish(op, run, self._clock.now())
+        self._loop.wake()  # a preempted sync back in the queue has a moment it becomes overdue
         self._dispatch()
 
     def _finish(self, op: SyncOperation, run: SyncRun, now: datetime) -> None:
@@ -393,8 +394,6 @@ class Orchestrator:
         self._cold_start.ended(op, run, now)
         if op.smart:
             self._forms.smart_finished(run)
-
-    # -- small helpers ----------------------------------------------------------------------
 
     def _emit(self, action: EventAction, **fields: object) -> None:
         self._events.emit(action, self._clock.now(), **fields)

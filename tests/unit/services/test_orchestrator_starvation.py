@@ -71,6 +71,32 @@ class TestWithoutTheSchedule:
     ) -> None:
         await overdue_gives_way(world)
 
+    async def test_a_sync_preempted_by_a_form_runs_once_overdue_though_nothing_else_happens(
+        self, world: World
+    ) -> None:
+        """Back in the queue with its first request's time, it becomes overdue later: the loop
+        must wake then by itself (no heartbeat, no request, the lease hours away)."""
+        orch = world.orchestrator
+        await orch.start()
+        world.source.gate(SyncType.PRODUCTS)
+        await world.request(SyncType.PRODUCTS, SyncMode.FULL)
+        world.source.release(SyncType.PRODUCTS, 1)
+        await world.until(world.blocked_on(SyncType.PRODUCTS), "products under way")
+        opened = asyncio.create_task(world.open_form("tab-0000000"))
+        world.source.release(SyncType.PRODUCTS, 1)  # the page in flight: then it gives way
+        await opened
+        await world.until(lambda: world.queued() == [SyncType.PRODUCTS], "back in the queue")
+        await world.settle()
+        assert world.snapshot().running is None, "held back by the open form"
+        await world.clock.advance(2 * 90 * 60)
+        await world.until(
+            lambda: (r := world.snapshot().running) is not None and r.overdue, "it runs, overdue"
+        )
+        world.source.open(SyncType.PRODUCTS)
+        await orch.run_until_idle()
+        [products] = world.runs.recent(SyncType.PRODUCTS)
+        assert products.status == "completed"
+
 
 async def overdue_gives_way(world: World) -> None:
     orch = world.orchestrator

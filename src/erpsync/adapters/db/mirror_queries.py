@@ -223,6 +223,10 @@ class SqlMirrorSearch:
         query: Callable[[SearchPlan], Select[Any]],
     ) -> list[dict[str, Any]]:
         with self._engine.connect() as conn:
+            if self._fts:
+                # One snapshot for the term lookups, the hit count and the search: a page
+                # written in between must not leave a row out (pysqlite begins none for reads).
+                conn.exec_driver_sql("BEGIN")
             planned = self._plan(conn, table, terms)
             if planned is None:
                 return []
