@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
+
+#: Connections each replica keeps pooled on PostgreSQL (see :func:`build_engine`).
+PG_POOL_SIZE = 15
+#: A pooled connection unused this long is pinged before it is handed out (seconds).
+IDLE_PING_S = 5.0
 
 
 def normalise_url(url: str) -> str:
@@ -59,17 +65,11 @@ def build_engine(url: str) -> Engine:
     return engine
 
 
-#: See :func:`build_engine`.
-PG_POOL_SIZE = 15
-#: A pooled connection unused this long is pinged before it is handed out (seconds).
-IDLE_PING_S = 5.0
-
-
 def _returned(_dbapi_connection: Any, record: Any) -> None:
     record.info["returned_at"] = time.monotonic()
 
 
-def _checked_if_idle(engine: Engine) -> Any:
+def _checked_if_idle(engine: Engine) -> Callable[[Any, Any, Any], None]:
     """A pool checkout that pings a connection only when it sat idle for :data:`IDLE_PING_S`:
     one the server dropped meanwhile (a restart, an idle timeout) is replaced before a request
     meets it, and a busy service does not pay a round trip on every checkout, as

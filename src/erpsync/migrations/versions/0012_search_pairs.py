@@ -31,20 +31,15 @@ def _fts5(table: str, *, padded: bool) -> list[str]:
     """The FTS5 index of ``table`` and its triggers; ``padded``: this revision's (through the
     view, with the trailing space), else 0010's (the table itself, the text as stored)."""
     fts = f"{table}_search"
-    if padded:
-        source, rowid = f"{table}_search_source", "row_id"
-        new, old = "new.search_text || ' '", "old.search_text || ' '"
-    else:
-        source, rowid = table, "rowid"
-        new, old = "new.search_text", "old.search_text"
-    statements = []
-    if padded:
-        statements.append(
-            f"CREATE VIEW {source} AS "
-            f"SELECT rowid AS row_id, search_text || ' ' AS search_text FROM {table}"
-        )
+    pad = " || ' '" if padded else ""
+    new, old = f"new.search_text{pad}", f"old.search_text{pad}"
+    source, rowid = (f"{fts}_source", "row_id") if padded else (table, "rowid")
+    view = [
+        f"CREATE VIEW {source} AS "
+        f"SELECT rowid AS row_id, search_text{pad} AS search_text FROM {table}"
+    ]
     return [
-        *statements,
+        *(view if padded else []),
         f"CREATE VIRTUAL TABLE {fts} USING fts5(search_text, content='{source}', "
         f"content_rowid='{rowid}', tokenize='trigram', detail=none, columnsize=0)",
         f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN "
