@@ -137,7 +137,13 @@ class KeyList:
         params = (self.param(keys),) if first is None else (first, self.param(keys))
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(sql, params)
+            if self._sqlite:
+                cursor.execute(sql, params)
+            else:
+                # Planned afresh each time: the plan psycopg would keep prepared is the one made
+                # while the table was empty (a scan), which a first full sync of a growing
+                # table then runs for every page, reading more of it each time.
+                cursor.execute(sql, params, prepare=False)
             rows: list[Any] = cursor.fetchall()
             return rows
         finally:
