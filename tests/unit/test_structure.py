@@ -20,6 +20,7 @@ DOMAIN_MAY_IMPORT = {
     "enum",
     "functools",
     "hashlib",
+    "heapq",
     "itertools",
     "json",
     "math",

@@ -24,6 +24,7 @@ from the new page's and ignored.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -32,6 +33,10 @@ from erpsync.errors import ConfigurationError, ForbiddenError
 
 DEFAULT_LEASE_TTL = timedelta(seconds=45)
 DEFAULT_SAFETY_TIMEOUT = timedelta(minutes=10)
+
+
+#: How many leases a session may have in the heap before the stale ones are dropped at once.
+_STALE_LEASES = 8
 
 
 class ResumeReason(StrEnum):
@@ -115,6 +120,11 @@ class FormSessions:
         self.safety_timeout = safety_timeout
         self._sessions: dict[str, FormSession] = {}
         self._last_activity: datetime | None = None
+        #: Every lease given, earliest first: the sessions' current ones, and the ones a
+        #: heartbeat or a close made stale (dropped as they come to the top). The first lease
+        #: to run out is then found without a look at every open form, which each command of
+        #: a busy sales force would otherwise pay for.
+        self._leases: list[tuple[datetime, str]] = []
 
     @property
     def count(self) -> int:
@@ -165,10 +175,26 @@ class FormSessions:
         current = self._own(session_id, owner)
         opened_at = now if current is None else current.opened_at
         self._sessions[session_id] = FormSession(
-            session_id, owner, instance, opened_at, now + self.lease_ttl
+            session_id, owner, instance, opened_at, self._lease(session_id, now)
         )
         self._last_activity = now
         return current is None
+
+    def _lease(self, session_id: str, now: datetime) -> datetime:
+        if len(self._leases) > _STALE_LEASES * (len(self._sessions) + 1):
+            # heartbeats outran the looks at the first lease: keep the current ones only
+            self._leases = [lease for lease in self._leases if self._current(lease)]
+            heapq.heapify(self._leases)
+        until = now + self.lease_ttl
+        heapq.heappush(self._leases, (until, session_id))
+        return until
+
+    def _current(self, lease: tuple[datetime, str]) -> bool:
+        """Whether ``lease`` is its session's lease now (not one a heartbeat replaced, nor a
+        closed session's)."""
+        until, session_id = lease
+        session = self._sessions.get(session_id)
+        return session is not None and session.lease_until == until
 
     def ping(self, session_id: str, now: datetime, *, owner: int = 0, active: bool = False) -> bool:
         """A heartbeat from an open form: extends its lease.
@@ -189,7 +215,7 @@ class FormSessions:
         current = self._own(session_id, owner)
         if current is None:
             return False
-        self._sessions[session_id] = replace(current, lease_until=now + self.lease_ttl)
+        self._sessions[session_id] = replace(current, lease_until=self._lease(session_id, now))
         if active:
             self._last_activity = now
         return True
@@ -216,6 +242,8 @@ class FormSessions:
             return False
         del self._sessions[session_id]
         self._last_activity = now if self._sessions else None
+        if not self._sessions:
+            self._leases.clear()
         return True
 
     def expire(self, now: datetime) -> Expired:
@@ -225,7 +253,13 @@ class FormSessions:
         remain after that and ``now >=`` :meth:`safety_deadline`; it drops all of them. A
         session ended by its lease is never also reported as dropped.
         """
-        lease_expired = tuple(s.id for s in self._sessions.values() if now >= s.lease_until)
+        ran_out = set()
+        leases = self._leases
+        while leases and now >= leases[0][0]:
+            lease = heapq.heappop(leases)
+            if self._current(lease):
+                ran_out.add(lease[1])
+        lease_expired = tuple(sid for sid in self._sessions if sid in ran_out) if ran_out else ()
         for session_id in lease_expired:
             del self._sessions[session_id]
         deadline = self.safety_deadline()
@@ -235,6 +269,7 @@ class FormSessions:
             self._sessions.clear()
         if not self._sessions:
             self._last_activity = None
+            self._leases.clear()
         return Expired(lease_expired, bool(dropped), dropped)
 
     def safety_deadline(self) -> datetime | None:
@@ -246,7 +281,10 @@ class FormSessions:
 
     def lease_deadline(self) -> datetime | None:
         """When the first lease runs out unless heartbeats come first; ``None`` if none open."""
-        return min((s.lease_until for s in self._sessions.values()), default=None)
+        leases = self._leases
+        while leases and not self._current(leases[0]):
+            heapq.heappop(leases)
+        return leases[0][0] if leases else None
 
     def next_deadline(self) -> datetime | None:
         """When :meth:`expire` next has something to do: the earlier of the two deadlines."""

@@ -135,10 +135,12 @@ class OrderForms:
     def expire(self, *, waiting: int) -> bool:
         """End the sessions whose lease ran out, or all of them at the safety timeout;
         ``True`` when that resumes the syncs."""
-        if not self._sessions.paused:
+        now = self._clock.now()
+        deadline = self._sessions.next_deadline()
+        if deadline is None or now < deadline:  # nothing runs out yet (none open: nothing to)
             return False
         owners = {s.id: s.owner for s in self._sessions.sessions()}
-        expired = self._sessions.expire(self._clock.now())
+        expired = self._sessions.expire(now)
         for session_id in expired.lease_expired:
             self._emit(EventAction.SESSION_EXPIRED, session=session_id, owner=owners[session_id])
         if expired.safety_timeout:

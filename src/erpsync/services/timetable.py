@@ -43,6 +43,9 @@ class Timetable:
         self._last_full: dict[SyncType, datetime] = {}
         self._full_every = full_every
         self.enabled = enabled
+        #: When the next tick is owed, kept until a tick fires or the entries change: every
+        #: command the orchestrator takes asks what is due, and nothing is before then.
+        self._wake: datetime | None = None
 
     @property
     def anchor(self) -> datetime:
@@ -59,6 +62,7 @@ class Timetable:
     ) -> None:
         """The entries an admin changed, and when each type last completed a full sync."""
         self._schedule = Schedule(anchor=self.anchor, entries={**DEFAULT_SCHEDULE, **changed})
+        self._wake = None
         self._last_full.update(full)
 
     def completed_full(self, type: SyncType, at: datetime) -> None:
@@ -69,9 +73,13 @@ class Timetable:
         fired from here on. Nothing when the schedule is off."""
         if not self.enabled:
             return []
+        wake = self.wake_at()
+        if wake is not None and now < wake:
+            return []
         decisions = self._schedule.due(self._last_fired, now)
         for decision in decisions:
             self._last_fired[decision.type] = decision.tick
+        self._wake = None
         return [
             Due(d.type, scheduled_mode(self._last_full.get(d.type), now, self._full_every))
             for d in decisions
@@ -86,6 +94,7 @@ class Timetable:
         validate_entry(entry)
         due = self.due(now)
         self._schedule = self._schedule.with_entry(entry, now)
+        self._wake = None
         return due
 
     def next_run(self, type: SyncType) -> datetime:
@@ -93,7 +102,11 @@ class Timetable:
 
     def wake_at(self) -> datetime | None:
         """When the next tick is owed (perhaps already); ``None`` when the schedule is off."""
-        return self._schedule.wake_at(self._last_fired) if self.enabled else None
+        if not self.enabled:
+            return None
+        if self._wake is None:
+            self._wake = self._schedule.wake_at(self._last_fired)
+        return self._wake
 
     def entries(self) -> dict[SyncType, TypeSchedule]:
         return {t: self._schedule.entry(t) for t in SyncType}

@@ -9,6 +9,7 @@ from pathlib import Path
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.sessions import SessionMiddleware
 
 from erpsync import __version__
@@ -67,6 +68,17 @@ def limit_route_threads(threads: int) -> None:
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
 
 
+#: FastAPI's own OpenTelemetry spans, metrics and logs, off: erpsync reports through
+#: ``/metrics`` and its log lines, and with them on every request asks OpenTelemetry for its
+#: providers first, whether or not any is configured.
+NO_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, source: ErpSource | None = None
 ) -> FastAPI:
@@ -77,7 +89,7 @@ def create_app(
             app.state.services = await build_services(settings, stack, clock=clock, source=source)
             yield
 
-    app = FastAPI(title="erpsync", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="erpsync", version=__version__, lifespan=lifespan, telemetry=NO_TELEMETRY)
     install_error_handlers(app)
     app.state.pages = Pages(Catalogues())
 

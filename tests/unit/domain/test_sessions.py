@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from erpsync.domain.sessions import (
     DEFAULT_LEASE_TTL,
@@ -241,3 +243,57 @@ def test_a_goodbye_that_names_no_page_load_closes_the_session() -> None:
     sessions = FormSessions(LEASE, SAFETY)
     sessions.open("tab-1", T, owner=7, instance="page-load-1")
     assert sessions.close("tab-1", at(1), owner=7)
+
+
+_STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["open", "ping", "close", "expire", "deadline"]),
+        st.integers(0, 2),  # which tab
+        st.integers(0, 30),  # seconds that pass first
+    ),
+    max_size=150,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_STEPS)
+def test_the_first_lease_is_found_as_a_look_at_every_form_would_find_it(
+    steps: list[tuple[str, int, int]],
+) -> None:
+    """The sessions keep their leases in a heap with stale entries (heartbeats, closes, reopened
+    tabs); what expires, and when the first lease runs out, is what a scan of the open forms
+    finds."""
+    sessions = FormSessions(lease_ttl=timedelta(seconds=45), safety_timeout=timedelta(hours=9))
+    now = T
+    for action, tab, seconds in steps:
+        now += timedelta(seconds=seconds)
+        session_id = f"tab-{tab}"
+        leases = {s.id: s.lease_until for s in sessions.sessions()}
+        if action == "open":
+            sessions.open(session_id, now)
+        elif action == "ping":
+            sessions.ping(session_id, now)
+        elif action == "close":
+            sessions.close(session_id, now)
+        elif action == "expire":
+            ran_out = tuple(sid for sid, until in leases.items() if now >= until)
+            assert sessions.expire(now).lease_expired == ran_out
+        else:  # looked at now and then only, so stale leases pile up in between
+            assert sessions.lease_deadline() == min(leases.values(), default=None)
+    leases = {s.id: s.lease_until for s in sessions.sessions()}
+    assert sessions.lease_deadline() == min(leases.values(), default=None)
+
+
+def test_a_tab_heartbeating_for_hours_keeps_one_lease_that_counts() -> None:
+    """Each heartbeat leaves the lease it replaced behind; they are dropped in bulk when they
+    pile up, and never the current one."""
+    sessions = FormSessions(lease_ttl=LEASE, safety_timeout=timedelta(hours=9))
+    sessions.open("tab", at(0))
+    sessions.open("other", at(0))
+    for second in range(1, 3600, 15):
+        sessions.ping("tab", at(second))
+        sessions.ping("other", at(second))
+    last = at(3586)
+    assert sessions.lease_deadline() == last + LEASE
+    assert sessions.expire(last + LEASE - timedelta(seconds=1)).lease_expired == ()
+    assert sessions.expire(last + LEASE).lease_expired == ("tab", "other")

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from erpsync.domain.schedule import Schedule
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
 from erpsync.errors import InvalidScheduleError
 from erpsync.services.timetable import Due, Timetable
@@ -56,3 +59,38 @@ def test_a_new_holder_does_not_fire_again_what_the_previous_one_fired() -> None:
     table = Timetable(T, last_fired={SyncType.ORDERS: T}, full_every=DAY, enabled=True)
     assert SyncType.ORDERS not in [d.type for d in table.due(T + timedelta(minutes=5))]
     assert table.last_fired()[SyncType.ORDERS] == T
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 40),  # minutes that pass first
+            st.none() | st.sampled_from(list(SyncType)),  # a type whose entry changes then
+            st.integers(1, 30),  # its new interval, minutes
+        ),
+        max_size=40,
+    )
+)
+def test_what_comes_due_is_what_the_schedule_decides_at_every_look(
+    steps: list[tuple[int, SyncType | None, int]],
+) -> None:
+    """The timetable keeps when the next tick is owed between looks; what it says is due, and
+    when it wakes next, is what the schedule asked afresh decides for the ticks fired so far."""
+    table = timetable()
+    schedule = Schedule(anchor=T)
+    fired: dict[SyncType, datetime | None] = {}
+    now = T
+    for minutes, changed, interval in steps:
+        now += timedelta(minutes=minutes)
+        expected = schedule.due(fired, now)
+        for decision in expected:
+            fired[decision.type] = decision.tick
+        if changed is None:
+            got = table.due(now)
+        else:
+            entry = TypeSchedule(changed, 5, timedelta(minutes=interval), timedelta(0))
+            got = table.change(entry, now)
+            schedule = schedule.with_entry(entry, now)
+        assert [d.type for d in got] == [d.type for d in expected]
+        assert table.wake_at() == schedule.wake_at(fired)
