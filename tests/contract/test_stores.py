@@ -301,39 +301,3 @@ def test_the_page_lookup_is_planned_for_the_table_as_it_is_now(postgres_engine: 
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
         prepared = conn.execute(text("SELECT statement FROM pg_prepared_statements")).scalars()
         assert [s for s in prepared if "customers" in s and "ANY" in s] == []
-
-
-@pytest.mark.postgres
-def test_a_full_sync_marks_each_row_seen_on_its_own_page(postgres_engine: Engine) -> None:
-    """The mark is a new version of the row; with room beside the old one it is a HOT update,
-    which touches no index (the trigram index of the search would get ~45 entries a row)."""
-    stores = Stores(
-        SqlMirrorStore(postgres_engine),
-        SqlRunStore(postgres_engine),
-        SqlScheduleStore(postgres_engine),
-    )
-    codes = [f"C{i:04d}" for i in range(300)]
-
-    def places() -> dict[str, tuple[int, int]]:
-        with postgres_engine.connect() as conn:
-            rows = conn.execute(text("SELECT code, ctid::text FROM customers")).all()
-        return {code: _block_and_item(ctid) for code, ctid in rows}
-
-    def full_sync() -> dict[str, tuple[int, int]]:
-        run = start(stores)
-        for page in range(0, len(codes), 100):
-            batch = [customer(code) for code in codes[page : page + 100]]
-            write(stores, run, CUSTOMERS, batch, full=True)
-        return places()
-
-    first, second = full_sync(), full_sync()  # the second finds every row unchanged
-    assert sorted(second) == codes
-    assert all(second[code] != first[code] for code in codes)  # each row has a new version
-    assert {code: place[0] for code, place in second.items()} == {
-        code: place[0] for code, place in first.items()
-    }  # on the page of the old one
-
-
-def _block_and_item(ctid: str) -> tuple[int, int]:
-    block, item = ctid.strip("()").split(",")
-    return int(block), int(item)

@@ -51,14 +51,6 @@ def _column(spec: FieldSpec, key: str) -> Column[Any]:
     )
 
 
-#: How full PostgreSQL packs a mirror table's pages (migration 0013). A full sync rewrites
-#: every row it sees (``seen_run``), in page transactions of consecutive rows: with half of
-#: each page free, every new version fits beside the old one, so the update is HOT and
-#: touches none of the table's indexes (the search's trigram index holds some 45 entries a
-#: row). Packed full, nine in ten went to other pages and into every index.
-MIRROR_FILLFACTOR = 50
-
-
 def _mirror_table(spec: RecordSpec) -> Table:
     columns = [_column(f, spec.key) for f in spec.fields]
     columns += [
@@ -69,7 +61,7 @@ def _mirror_table(spec: RecordSpec) -> Table:
     ]
     if spec.search_fields:
         columns.append(Column("search_text", Text, nullable=False, server_default=""))
-    table = Table(spec.table, metadata, *columns, postgresql_with={"fillfactor": MIRROR_FILLFACTOR})
+    table = Table(spec.table, metadata, *columns)
     if spec.agent_field:
         Index(f"ix_{spec.table}_{spec.agent_field}", table.c[spec.agent_field])
     return table
