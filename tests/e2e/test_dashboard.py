@@ -59,12 +59,14 @@ def test_why_a_sync_gives_way_and_why_it_waits_read_in_the_pages_language(
     english.goto(f"{live.url}/sync?lang=en")
     for page in (italian, english):
         expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    form = contexts(live, agent).new_page()
     with erp_admin(live) as erp:
-        erp.patch("/admin/faults", json={"slow_page_seconds": 3}).raise_for_status()
+        # Each page takes this long: products is "stopping" from the form's opening to the end
+        # of its page in flight, which must outlast the form page's own loading on a busy machine.
+        erp.patch("/admin/faults", json={"slow_page_seconds": 5}).raise_for_status()
         try:
             live.api.post("/api/sync/products", json={"mode": "full"}).raise_for_status()
             expect(italian.locator("#current-detail")).to_contain_text("Prodotti")
-            form = contexts(live, agent).new_page()
             form.goto(f"{live.url}/orders/new")  # products gives way after its page in flight
 
             expect(italian.locator("#current-detail")).to_contain_text(
