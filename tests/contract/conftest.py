@@ -20,6 +20,11 @@ class Stores:
     runs: RunStore
     schedules: ScheduleStore
 
+    @classmethod
+    def on(cls, engine: Engine) -> Stores:
+        """The SQL adapters, all on ``engine``."""
+        return cls(SqlMirrorStore(engine), SqlRunStore(engine), SqlScheduleStore(engine))
+
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def stores(request: pytest.FixtureRequest) -> Stores:
@@ -27,4 +32,4 @@ def stores(request: pytest.FixtureRequest) -> Stores:
         runs = InMemoryRunStore()
         return Stores(InMemoryMirrorStore(runs), runs, InMemoryScheduleStore())
     engine: Engine = request.getfixturevalue(f"{request.param}_engine")
-    return Stores(SqlMirrorStore(engine), SqlRunStore(engine), SqlScheduleStore(engine))
+    return Stores.on(engine)

@@ -8,9 +8,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from erpsync.adapters.db.mirror import SqlMirrorStore
-from erpsync.adapters.db.runs import SqlRunStore
-from erpsync.adapters.db.schedules import SqlScheduleStore
 from erpsync.domain.catalog import SPECS
 from erpsync.domain.records import clean_record
 from erpsync.domain.runs import Checkpoint, RunStatus, SyncCounts
@@ -265,9 +262,7 @@ def test_a_full_sync_s_sweep_leaves_fresh_statistics_for_the_planner(
                 return 0  # never analysed
             return conn.execute(query).scalar()
 
-    stores = Stores(
-        SqlMirrorStore(sql_engine), SqlRunStore(sql_engine), SqlScheduleStore(sql_engine)
-    )
+    stores = Stores.on(sql_engine)
     run = start(stores)
     write(stores, run, CUSTOMERS, [customer(f"C{i}") for i in range(5)], full=True)
     before = statistics()
@@ -285,11 +280,7 @@ def test_the_page_lookup_is_planned_for_the_table_as_it_is_now(postgres_engine: 
     keeps the plan it made first: for a full sync of an empty table, a scan, which every
     later page of the growing table would run again (a first sync of 20,000 customers went
     from 1.7 ms a page to 53). The lookup is never prepared, so each page is planned anew."""
-    stores = Stores(
-        SqlMirrorStore(postgres_engine),
-        SqlRunStore(postgres_engine),
-        SqlScheduleStore(postgres_engine),
-    )
+    stores = Stores.on(postgres_engine)
     run = start(stores)
     postgres_engine.pool.dispose()
     with postgres_engine.connect() as conn:  # the pool's one connection: the pages reuse it

@@ -33,8 +33,6 @@ from erpsync.errors import ConfigurationError, ForbiddenError
 
 DEFAULT_LEASE_TTL = timedelta(seconds=45)
 DEFAULT_SAFETY_TIMEOUT = timedelta(minutes=10)
-
-
 #: How many leases a session may have in the heap before the stale ones are dropped at once.
 _STALE_LEASES = 8
 

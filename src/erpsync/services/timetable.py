@@ -71,10 +71,8 @@ class Timetable:
     def due(self, now: datetime) -> list[Due]:
         """The types that come due at ``now``, highest priority first; their ticks count as
         fired from here on. Nothing when the schedule is off."""
-        if not self.enabled:
-            return []
         wake = self.wake_at()
-        if wake is not None and now < wake:
+        if wake is None or now < wake:  # off, or before the next owed tick
             return []
         decisions = self._schedule.due(self._last_fired, now)
         for decision in decisions:
