@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
+from playwright.sync_api import Page
 
-from tests.e2e.live_app import Agent, LiveApp
+from tests.e2e.live_app import POLL_S, Agent, LiveApp
 
 
 def customers_of(app: LiveApp, who: Agent, count: int = 5) -> list[dict[str, Any]]:
@@ -100,3 +101,14 @@ def other_site_page() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def eventually(page: Page, check: Callable[[], Any], what: str, timeout_s: float = 10.0) -> Any:
+    """Poll ``check`` (boundedly) while the page goes on: Playwright runs route handlers and
+    events only inside its own calls, so the pause between polls is one of them."""
+    for _ in range(int(timeout_s / POLL_S)):
+        found = check()
+        if found:
+            return found
+        page.wait_for_timeout(POLL_S * 1000)
+    raise AssertionError(f"gave up after {timeout_s} s waiting for {what}")

@@ -6,7 +6,6 @@ cache with the pending drafts kept."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,13 +14,11 @@ from playwright.sync_api import BrowserContext, Page, Route, expect
 from erpsync.domain.search import normalise
 from erpsync.web.routers import app_shell
 from tests.e2e.conftest import ContextFactory
-from tests.e2e.helpers import make_draft, new_erp_customer
+from tests.e2e.helpers import eventually, make_draft, new_erp_customer
 from tests.e2e.live_app import Agent, LiveApp
 from tests.e2e.pages import OrderForm, saved_banner
 
 pytestmark = pytest.mark.e2e
-
-POLL_S = 0.05
 
 
 def plain_products(app: LiveApp, who: Agent, count: int = 3) -> list[dict[str, Any]]:
@@ -36,17 +33,6 @@ def plain_products(app: LiveApp, who: Agent, count: int = 3) -> list[dict[str, A
             if len(found) == count:
                 break
     return found
-
-
-def eventually(page: Page, check: Callable[[], Any], what: str, timeout_s: float = 10.0) -> Any:
-    """Poll ``check`` (boundedly) while the page goes on: Playwright runs route handlers and
-    events only inside its own calls, so the pause between polls is one of them."""
-    for _ in range(int(timeout_s / POLL_S)):
-        found = check()
-        if found:
-            return found
-        page.wait_for_timeout(POLL_S * 1000)
-    raise AssertionError(f"gave up after {timeout_s} s waiting for {what}")
 
 
 def server_drafts(app: LiveApp, who: Agent) -> list[dict[str, Any]]:

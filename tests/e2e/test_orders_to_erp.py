@@ -5,13 +5,14 @@ sent again and placed once."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import APIResponse, Page, Route, expect
 
 from tests.e2e.conftest import ContextFactory
-from tests.e2e.helpers import customers_of, erp_admin, products
+from tests.e2e.helpers import customers_of, erp_admin, eventually, make_draft, products
 from tests.e2e.live_app import Agent, LiveApp
 from tests.e2e.pages import OrderForm
 
@@ -98,3 +99,70 @@ def test_scenario_15_three_drafts_sent_at_once_one_refused_then_fixed(
     )
     numbers = {d["submission"]["erpNumber"] for d in drafts}
     assert numbers == {o["number"] for o in orders}
+
+
+def server_state(live: LiveApp, agent: Agent, draft_id: str) -> str | None:
+    with live.client(agent) as api:
+        draft = api.get(f"/api/drafts/{draft_id}").raise_for_status().json()
+    submission = draft["submission"]
+    return submission["state"] if submission else None
+
+
+def held(page: Page, pattern: str) -> list[Route]:
+    """Requests to ``pattern`` that wait, unanswered, until the test lets them go."""
+    routes: list[Route] = []
+    page.route(pattern, lambda route: routes.append(route))
+    return routes
+
+
+def test_a_step_taken_before_the_page_listens_is_shown_once_it_does(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    """The drafts page is drawn, then subscribes to the steps: a draft placed in between (from
+    another device here, on a slow network) shows as placed once the stream is open. Nothing is
+    on its way from this page, so it has no poll that could find it instead."""
+    draft = make_draft(live, agent, "gap-before-listen")
+    page = contexts(live, agent).new_page()
+    streams = held(page, "**/api/sync/events")
+    page.goto(f"{live.url}/drafts")
+    expect(page.locator("#draft-list li.draft")).to_have_count(1)
+    with live.client(agent) as api:
+        api.post(f"/api/drafts/{draft['id']}/submit", json={}).raise_for_status()
+    eventually(page, lambda: server_state(live, agent, draft["id"]) == "placed", "the order placed")
+    assert len(streams) == 1
+    streams[0].continue_()
+    expect(page.locator("#sent-list li.draft .state")).to_have_text(PLACED)
+
+
+def test_the_answer_to_a_send_does_not_undo_a_newer_step(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    """The answer to "Invia" (queued) arrives after the page has heard, and shown, that the
+    order was placed: the page looks again instead of leaving the draft queued. The page's
+    clock moves only as the test says, and never as far as the next 5 s poll."""
+    draft = make_draft(live, agent, "late-send-answer")
+    page = contexts(live, agent).new_page()
+    page.clock.install()
+    page.clock.pause_at(datetime.now(UTC))
+    answers: list[tuple[Route, APIResponse]] = []
+    page.route(f"**/api/drafts/{draft['id']}/submit", lambda r: answers.append((r, r.fetch())))
+    with page.expect_response("**/api/sync/events"):
+        page.goto(f"{live.url}/drafts")
+    page.locator("[data-action='send']").click()
+    eventually(page, lambda: answers, "the send's answer held")
+    sent = page.locator("#sent-list li.draft")
+    moved = 0  # ms of the page's clock
+    while sent.count() == 0:  # the steps, then the short wait before a refresh
+        assert moved < 4000, "the placed order shown before the page's first poll"
+        page.clock.run_for(50)
+        moved += 50
+        page.wait_for_timeout(20)
+    expect(sent.locator(".state")).to_have_text(PLACED)
+
+    route, answer = answers[0]
+    assert answer.json()["submission"]["state"] == "queued"
+    route.fulfill(response=answer)
+    expect(page.locator("#draft-list li.draft")).to_have_count(1)  # the answer drawn, stale
+    page.clock.run_for(500)  # the short wait again; the poll is still 500 ms or more away
+    expect(sent).to_have_count(1)
+    expect(sent.locator(".state")).to_have_text(PLACED)

@@ -95,6 +95,9 @@ function listen() {
     }
   };
   for (const name of STEPS) source.addEventListener(name, (event) => mine(event) && refreshSoon());
+  // Subscribed (again): steps taken between the page's rendering, or a dropped stream, and now
+  // were never heard.
+  source.addEventListener("hello", refreshSoon);
   // Another replica sent it, or steps were missed: look again while something is on its way.
   source.addEventListener("resync", () => pending() && refreshSoon());
   window.addEventListener("pagehide", () => source.close());
@@ -126,6 +129,8 @@ async function send(ids, button) {
       answer.sent.forEach(sentOne);
     }
     render();
+    // The answer tells of the moment it was sent: a refresh heard of since may be newer.
+    if (pending()) refreshSoon();
   } catch (error) {
     if (device && isOffline(error)) {
       for (const id of ids) {
