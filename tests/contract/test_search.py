@@ -24,7 +24,7 @@ from erpsync.adapters.db.migrate import alembic_config, upgrade
 from erpsync.adapters.db.mirror import SqlMirrorStore
 from erpsync.adapters.db.mirror_queries import SearchPlan, SqlMirrorSearch
 from erpsync.adapters.db.runs import SqlRunStore
-from erpsync.adapters.db.search_index import SEARCHABLE, fts_table, undeclared_names
+from erpsync.adapters.db.search_index import SEARCHABLE, fts_table, pairs_index, undeclared_names
 from erpsync.domain.catalog import SPECS, RecordSpec
 from erpsync.domain.records import clean_record
 from erpsync.domain.runs import Checkpoint, SyncCounts
@@ -299,6 +299,43 @@ def test_a_word_of_two_letters_is_looked_up_in_the_index_on_sqlite(sql_engine: E
         # One letter, or two outside ASCII, are for LIKE alone.
         assert search._plan(conn, "customers", ["a"]) == (SearchPlan.WALK, {})
         assert search._plan(conn, "customers", ["àb"]) == (SearchPlan.WALK, {})
+
+
+@pytest.mark.postgres
+def test_a_word_of_two_letters_is_looked_up_in_the_pairs_index_on_postgresql(
+    postgres_engine: Engine,
+) -> None:
+    """The search's condition for a word of two characters is the pairs index's own
+    expression, which the planner answers from that index once a full sync has ended (its end
+    merges the GIN indexes' pending entries, which the planner would otherwise scan the table
+    rather than read): a pair that matches nobody no longer reads every row, for every agent or
+    one, customers or products."""
+    mirror = Mirror(postgres_engine)
+    agents = ("A01", "A02", "A03")
+    many = [customer(i, (f"Cliente {i}", "Verona", None, agents[i % 3])) for i in range(3000)]
+    mirror.write(CUSTOMERS, many, sweep=True)
+    mirror.write(PRODUCTS, [product(i, (f"Vite M{i}", None)) for i in range(3000)], sweep=True)
+    search = SqlMirrorSearch(postgres_engine)
+    assert_searches(mirror, ["12", "12 verona", "e 12", "c1 zq", "m1", "vite m1"], dense_hits=1000)
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(postgres_engine, "before_cursor_execute", record)
+    try:
+        assert search.customers(["zq"], None, 5) == []
+        assert search.customers(["zq"], "A02", 5) == []
+        assert search.products(["zq"], 5) == []
+    finally:
+        event.remove(postgres_engine, "before_cursor_execute", record)
+    assert len(statements) == 3
+    with postgres_engine.connect() as conn:
+        for (statement, parameters), table in zip(
+            statements, ["customers", "customers", "products"], strict=True
+        ):
+            plan = conn.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars().all()
+            assert any(pairs_index(table) in line for line in plan), plan
 
 
 def test_a_search_reads_one_snapshot_on_sqlite(sqlite_engine: Engine) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from erpsync.adapters.db.bulk import BulkUpsert, KeyList
 from erpsync.adapters.db.cluster import SqlRoleFence
+from erpsync.adapters.db.search_index import SEARCHABLE, pairs_index, trigram_index
 from erpsync.adapters.db.tables import child_tables, mirror_tables, quarantine, sync_runs
 from erpsync.domain.catalog import SPECS, RecordSpec
 from erpsync.domain.search import search_text
@@ -191,11 +192,20 @@ class SqlMirrorStore:
     def _analyse(self, spec: RecordSpec) -> None:
         """Fresh statistics once a full sync has rewritten a type: the planners pick the
         book's and the search's indexes by them. SQLite keeps none until asked, and
-        PostgreSQL's autovacuum may be off or behind a bulk load."""
+        PostgreSQL's autovacuum may be off or behind a bulk load.
+
+        On PostgreSQL the search's GIN indexes also take in their pending entries: GIN keeps
+        the rows written since the last vacuum in an unordered list (up to 4 MB) that every
+        search reads through, and that the planner counts, so much that it scans the table
+        instead of using the index. Only the index's owner may (the role that migrated): under
+        another role autovacuum is left to do it."""
         names = [spec.table, *(child.table for child in spec.children)]
         with self._engine.begin() as conn:
             if conn.dialect.name == "sqlite":  # a sample is enough to rank the indexes
                 conn.exec_driver_sql(f"PRAGMA analysis_limit = {ANALYSIS_ROWS}")
+            elif spec.table in SEARCHABLE:
+                indexes = (trigram_index(spec.table), pairs_index(spec.table))
+                conn.exec_driver_sql(_MERGE_PENDING, (list(indexes),))
             for name in names:
                 conn.exec_driver_sql(f'ANALYZE "{name}"')
 
@@ -234,6 +244,12 @@ class SqlMirrorStore:
             ]
 
 
+#: The GIN indexes named (the parameter) that this role owns take in their pending entries.
+_MERGE_PENDING = (
+    "SELECT gin_clean_pending_list(c.oid) FROM pg_class c "
+    "WHERE c.oid = ANY(ARRAY(SELECT to_regclass(name) FROM unnest(%s::text[]) AS name)) "
+    "AND pg_has_role(c.relowner, 'USAGE')"
+)
 #: Rows SQLite's ANALYZE looks at per index (PostgreSQL samples on its own).
 ANALYSIS_ROWS = 1000
 

@@ -1,7 +1,8 @@
 """What the order form reads from the mirror: customer and product search, prices.
 
 These run on every keystroke of the form, so each query shape is built once (per number of
-words, scoped or not, plan) with bound parameters: SQLAlchemy then finds it compiled in its
+words, scoped or not, plan, which words have two characters on PostgreSQL) with bound
+parameters: SQLAlchemy then finds it compiled in its
 cache at once, instead of building the statement and working out its cache key on every
 request.
 
@@ -9,8 +10,9 @@ The search rule: a row matches when every word of the query is a substring of it
 ``search_text`` (``LIKE '%word%'``), within the agent's customers for an agent, in the order
 ``name, code`` (customers) or ``code`` (products), the first ``limit``. On SQLite the trigram
 FTS5 index (:mod:`erpsync.adapters.db.search_index`) finds the candidates; see
-:class:`SearchPlan`. On PostgreSQL the statement stays the plain rule and the planner picks
-between the trigram GIN index and a walk in result order by its own statistics.
+:class:`SearchPlan`. On PostgreSQL the statement is the plain rule, with an equivalent
+condition for each word of two characters that its pairs index can answer, and the planner
+picks between the trigram GIN indexes and a walk in result order by its own statistics.
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from erpsync.adapters.db.search_index import (
+    PAIR,
     TRIGRAM,
+    doubled,
+    doubled_sql,
     fts_query,
     fts_table,
     fts_terms,
@@ -61,12 +66,22 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def _matching(table: Table, words: int) -> list[ColumnElement[bool]]:
-    return [table.c.search_text.like(bindparam(f"w{n}"), escape="\\") for n in range(words)]
+def _matching(table: Table, words: int, pairs: tuple[int, ...]) -> list[ColumnElement[bool]]:
+    """Each word a substring of ``search_text``; and for each word of ``pairs`` (PostgreSQL's
+    of two characters), its doubled form one of the doubled text, which the pairs index finds
+    (it says the same, so the result does not change)."""
+    doubled_text: ColumnElement[str] = literal_column(doubled_sql(f"{table.name}.search_text"))
+    return [
+        *(table.c.search_text.like(bindparam(f"w{n}"), escape="\\") for n in range(words)),
+        *(doubled_text.like(bindparam(f"p{n}"), escape="\\") for n in pairs),
+    ]
 
 
-def _words(terms: Sequence[str]) -> dict[str, str]:
-    return {f"w{n}": _like(t) for n, t in enumerate(terms)}
+def _words(terms: Sequence[str], pairs: tuple[int, ...]) -> dict[str, str]:
+    return {
+        **{f"w{n}": _like(t) for n, t in enumerate(terms)},
+        **{f"p{n}": _like(doubled(terms[n])) for n in pairs},
+    }
 
 
 def _scoped(table: Table, scoped: bool) -> list[ColumnElement[bool]]:
@@ -133,7 +148,9 @@ _PRICES = mirror_tables["prices"]
 
 
 @cache
-def _customer_search(words: int, scoped: bool, plan: SearchPlan) -> Select[Any]:
+def _customer_search(
+    words: int, scoped: bool, plan: SearchPlan, pairs: tuple[int, ...] = ()
+) -> Select[Any]:
     table = _CUSTOMERS
     # Through the index, SQLite must start from the hits' rowids: left to itself it prefers
     # to walk the agent's customers and test each against the hits.
@@ -144,7 +161,7 @@ def _customer_search(words: int, scoped: bool, plan: SearchPlan) -> Select[Any]:
     )
     query = (
         select(*(table.c[f] for f in CUSTOMER_FIELDS))
-        .where(_live(table), *scope, *_matching(table, words))
+        .where(_live(table), *scope, *_matching(table, words, pairs))
         .order_by(table.c.name, table.c.code)
         .limit(bindparam("limit"))
     )
@@ -160,11 +177,11 @@ def _customer(scoped: bool) -> Select[Any]:
 
 
 @cache
-def _product_search(words: int, plan: SearchPlan) -> Select[Any]:
+def _product_search(words: int, plan: SearchPlan, pairs: tuple[int, ...] = ()) -> Select[Any]:
     table = _PRODUCTS
     query = (
         select(*(table.c[f] for f in PRODUCT_FIELDS))
-        .where(_live(table), *_matching(table, words))
+        .where(_live(table), *_matching(table, words, pairs))
         .order_by(table.c.code)
         .limit(bindparam("limit"))
     )
@@ -209,6 +226,7 @@ class SqlMirrorSearch:
     ) -> None:
         self._engine = engine
         self._fts = indexed and engine.dialect.name == "sqlite"
+        self._doubled = indexed and engine.dialect.name == "postgresql"
         self._dense_hits = dense_hits
 
     def _rows(self, query: Any, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -220,7 +238,7 @@ class SqlMirrorSearch:
         table: str,
         terms: Sequence[str],
         params: dict[str, Any],
-        query: Callable[[SearchPlan], Select[Any]],
+        query: Callable[[SearchPlan, tuple[int, ...]], Select[Any]],
     ) -> list[dict[str, Any]]:
         with self._engine.connect() as conn:
             if self._fts:
@@ -231,8 +249,15 @@ class SqlMirrorSearch:
             if planned is None:
                 return []
             plan, match = planned
-            params = {**_words(terms), **params, **match}
-            return [dict(row) for row in conn.execute(query(plan), params).mappings()]
+            pairs = self._pairs(terms)
+            params = {**_words(terms, pairs), **params, **match}
+            return [dict(row) for row in conn.execute(query(plan, pairs), params).mappings()]
+
+    def _pairs(self, terms: Sequence[str]) -> tuple[int, ...]:
+        """The words PostgreSQL's pairs index looks up: those of two characters."""
+        if not self._doubled:
+            return ()
+        return tuple(n for n, term in enumerate(terms) if len(term) == PAIR)
 
     def _plan(
         self, conn: Connection, table: str, terms: Sequence[str]
@@ -268,7 +293,7 @@ class SqlMirrorSearch:
             "customers",
             terms,
             {"agent": agent_code, "limit": limit},
-            lambda plan: _customer_search(len(terms), scoped, plan),
+            lambda plan, pairs: _customer_search(len(terms), scoped, plan, pairs),
         )
 
     def customer(self, code: str, agent_code: str | None) -> dict[str, Any] | None:
@@ -277,7 +302,10 @@ class SqlMirrorSearch:
 
     def products(self, terms: Sequence[str], limit: int) -> list[dict[str, Any]]:
         return self._search(
-            "products", terms, {"limit": limit}, lambda plan: _product_search(len(terms), plan)
+            "products",
+            terms,
+            {"limit": limit},
+            lambda plan, pairs: _product_search(len(terms), plan, pairs),
         )
 
     def products_by_code(self, codes: Sequence[str]) -> dict[str, dict[str, Any]]:

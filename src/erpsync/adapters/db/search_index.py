@@ -32,7 +32,10 @@ upserts update rows in place; VACUUM keeps them on 3.40, and a ``rebuild`` would
 index if one ever did not).
 
 PostgreSQL: a pg_trgm GIN index on ``search_text``, which the planner uses for the search's
-``LIKE '%word%'`` as it stands.
+``LIKE '%word%'`` as it stands. A word of two characters has no trigram there either, so a
+second one (migration 0013) holds the text with every character doubled (:func:`doubled`,
+:func:`doubled_sql`): a text holds "zq" exactly when its doubled form holds "zzqq", whose
+trigrams the index has, and the search asks that too for each such word.
 
 SQLAlchemy's table declarations cannot state either of these, so the schema check leaves
 them out by the names below.
@@ -68,6 +71,21 @@ def fts_source(table: str) -> str:
 
 def trigram_index(table: str) -> str:
     return f"ix_{table}_search_text_trgm"
+
+
+def pairs_index(table: str) -> str:
+    return f"ix_{table}_search_pairs_trgm"
+
+
+def doubled(text: str) -> str:
+    """``text`` with every character doubled: "zq" → "zzqq"."""
+    return "".join(ch * 2 for ch in text)
+
+
+def doubled_sql(column: str) -> str:
+    """:func:`doubled` in PostgreSQL, the expression the pairs index (migration 0013) is built
+    on: the planner uses the index for a condition on this same expression."""
+    return rf"regexp_replace({column}, '.', '\&\&', 'g')"
 
 
 def fts_string(term: str) -> str:
@@ -122,4 +140,4 @@ def undeclared_names(dialect: str) -> frozenset[str]:
                 *(f"{fts_table(table)}_{shadow}" for shadow in _FTS5_SHADOWS),
             )
         )
-    return frozenset(trigram_index(table) for table in SEARCHABLE)
+    return frozenset(name for t in SEARCHABLE for name in (trigram_index(t), pairs_index(t)))
