@@ -37,7 +37,7 @@ CUSTOMERS = SPECS[SyncType.CUSTOMERS]
 PRODUCTS = SPECS[SyncType.PRODUCTS]
 AGENTS = ("A01", "A02", None)
 #: Accents, FTS5 and LIKE syntax, and few enough letters that words recur across rows.
-ALPHABET = "abcàéÈ %_\"*(-'1"
+ALPHABET = "abcàéÈ %_\\\"*(-'1"
 HOSTILE = ['"', '""', "*", "(", ")", "-", "'", "%", "_", "\\", "^", ":", "{a}", "NEAR", "OR"]
 
 

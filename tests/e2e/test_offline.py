@@ -6,6 +6,7 @@ cache with the pending drafts kept."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from playwright.sync_api import BrowserContext, Page, Route, expect
 from erpsync.domain.search import normalise
 from erpsync.web.routers import app_shell
 from tests.e2e.conftest import ContextFactory
-from tests.e2e.helpers import eventually, make_draft, new_erp_customer
+from tests.e2e.helpers import customers_of, eventually, make_draft, new_erp_customer
 from tests.e2e.live_app import Agent, LiveApp
 from tests.e2e.pages import OrderForm, saved_banner
 
@@ -127,6 +128,31 @@ def test_three_orders_taken_offline_reach_the_server_once_the_signal_returns(
     assert len({d["id"] for d in drafts}) == 3
     sent = {d["id"] for d in drafts if d["submission"] is not None}
     assert sent == {to_send}, "the one pressed 'Invia' offline went to the ERP, the others not"
+
+
+def test_with_a_signal_that_answers_nothing_the_form_opens_from_the_device(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    """Bad signal rather than none: the browser believes it is online, but the request for the
+    page never gets an answer. The service worker asks the network first, gives it 4 s, then
+    opens the form as it kept it, and the agent can take orders on it."""
+    customer = customers_of(live, agent, 1)[0]
+    product = plain_products(live, agent, 1)[0]
+    context = contexts(live, agent)
+    page = context.new_page()
+    visit_online(page, live)
+
+    asked: list[Route] = []
+    context.route("**/orders/new", lambda route: asked.append(route))  # never answered
+    context.route("**/api/**", lambda route: route.abort("timedout"))
+    started = time.monotonic()
+    page.goto(f"{live.url}/orders/new", timeout=15_000)
+    waited = time.monotonic() - started
+    expect(page.locator("#form-title")).to_have_text("Nuovo ordine")
+    assert len(asked) == 1, "the service worker asked the network first"
+    assert waited >= 3.5, f"it gave the network its 4 s, not {waited:.1f} s"
+    save_offline(page, customer, product, 1)
+    expect(page.locator("#pending-count")).to_have_text("1 bozza in attesa di invio")
 
 
 def test_a_sign_in_that_lapsed_offline_keeps_the_drafts_until_the_agent_signs_in_again(

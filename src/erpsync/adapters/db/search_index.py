@@ -84,8 +84,10 @@ def doubled(text: str) -> str:
 
 def doubled_sql(column: str) -> str:
     """:func:`doubled` in PostgreSQL, the expression the pairs index (migration 0013) is built
-    on: the planner uses the index for a condition on this same expression."""
-    return rf"regexp_replace({column}, '.', '\&\&', 'g')"
+    on: the planner uses the index for a condition on this same expression. The replacement
+    (a backslash and ``&``, the match, twice) is an ``E''`` string, which reads the same
+    whatever ``standard_conforming_strings`` says."""
+    return rf"regexp_replace({column}, '.', E'\\&\\&', 'g')"
 
 
 def fts_string(term: str) -> str:
