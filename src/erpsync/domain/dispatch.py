@@ -8,8 +8,10 @@ and applies these decisions; it decides nothing itself:
   are interactive work, open forms do not hold them); then the queued syncs in run order
   (priority, then arrival), skipping those the pause gate holds back — unless they are
   *overdue*: held back by open forms for longer than their starvation budget (SPEC §2.11),
-  they run in the gaps between interactive work. With a large sales force there may be no
-  gap (a form opens every second), so interactive work and an overdue sync take turns: once
+  they run in the gaps between interactive work (a ``customers`` request, which the gate lets
+  through, is overdue likewise once it has waited that long behind the smart syncs that go
+  first). With a large sales force there may be no gap (a form opens every second), so
+  interactive work and an overdue sync take turns: once
   a smart sync or an order has run, an overdue sync goes first, and gives way again at its
   next page — a page of progress each turn, a page of delay for the form. Without preemption
   (measured as a baseline only) a sync would not give way, so it takes no turn.
@@ -155,11 +157,14 @@ def may_start(type: SyncType, *, forms_open: bool) -> bool:
 
 
 def overdue(request: SyncRequest, situation: Situation) -> bool:
-    """Open forms have held ``request`` back for at least its type's starvation budget."""
+    """Open forms have held ``request`` back for at least its type's starvation budget: the
+    pause gate holds back every type but ``customers``, and a ``customers`` request waits
+    behind the Smart Customer Syncs the forms ask for, which go first (with a form opening
+    every few seconds, a scheduled full customer sync would otherwise never run)."""
     budget = situation.budgets.get(request.type)
     return (
         budget is not None
-        and not may_start(request.type, forms_open=situation.forms_open)
+        and situation.forms_open
         and situation.now - request.requested_at >= budget
     )
 
@@ -171,7 +176,7 @@ def overdue_at(queue: Sequence[SyncRequest], situation: Situation) -> datetime |
         request.requested_at + budget
         for request in queue
         if (budget := situation.budgets.get(request.type)) is not None
-        and not may_start(request.type, forms_open=situation.forms_open)
+        and situation.forms_open
         and request.requested_at + budget > situation.now
     ]
     return min(moments, default=None)

@@ -175,6 +175,33 @@ def test_a_sync_held_back_past_its_budget_runs_between_smart_syncs_and_yields_to
     assert yield_reason(started, smart_comes) == YieldReason.SMART_SYNC
 
 
+def test_a_customers_sync_behind_smart_syncs_past_its_budget_takes_turns_with_them() -> None:
+    """The gate lets ``customers`` through, but a form opening every few seconds keeps a smart
+    sync always waiting, and the smart sync goes first: past its budget, the scheduled one
+    takes its turn after each, and gives way to the next at its page boundary."""
+    full = SyncRequest(SyncType.CUSTOMERS, SyncMode.FULL, 5, Trigger.SCHEDULE, T, 0)
+    budgets = {SyncType.CUSTOMERS: timedelta(minutes=60)}
+    busy = Situation(
+        T + timedelta(minutes=59),
+        forms_open=True,
+        smart_waiting=True,
+        interactive_last=True,
+        budgets=budgets,
+    )
+    smart = SyncOperation(
+        OperationKind.SMART_SYNC, SyncType.CUSTOMERS, SyncMode.INCREMENTAL, Trigger.SMART
+    )
+    assert next_start([full], busy) == smart
+    due = replace(busy, now=T + timedelta(minutes=60))
+    started = next_start([full], due)
+    assert started == SyncOperation.sync(full, overdue=True)
+    assert isinstance(started, SyncOperation)
+    assert yield_reason(started, due) == YieldReason.SMART_SYNC, "a page of progress a turn"
+    assert next_start([full], replace(due, interactive_last=False)) == smart
+    idle = replace(due, forms_open=False, smart_waiting=False, interactive_last=False)
+    assert next_start([full], idle) == SyncOperation.sync(full), "no forms: not overdue"
+
+
 @given(queues(), SITUATIONS)
 def test_the_dispatch_knows_when_the_next_request_becomes_overdue(
     queue: list[SyncRequest], situation: Situation

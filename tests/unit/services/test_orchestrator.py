@@ -439,3 +439,48 @@ async def test_a_run_left_running_by_a_dead_process_is_resumed_by_the_next_one(
     resumed = world.actions("sync_resumed")
     assert [(e.fields["type"], e.fields["from_page"]) for e in resumed] == [(SyncType.PRODUCTS, 2)]
     assert len(run.segments) == 2, "it ran in two stretches: before the crash and after"
+
+
+async def test_what_a_smart_sync_brings_in_the_middle_of_a_full_sync_survives_its_sweep(
+    world: World,
+) -> None:
+    """The daily full customer sync gives way to a form's smart sync after two pages; the
+    smart sync brings a customer of the first page, changed since, and one created with a code
+    before every other. When the full sync ends it marks deleted what it did not see, which is
+    not those: the ERP serves items by ``updated_at`` (the source contract), so what changed
+    while the full sync went on comes again on its later pages."""
+    await world.open_form("tab-0000000")  # customers mirrored once
+    await world.close_form("tab-0000000")
+    spec = SPECS[SyncType.CUSTOMERS]
+    first = (await world.demo.get("/api/v1/customers", params={"limit": 1})).json()["items"][0]
+    world.source.gate(SyncType.CUSTOMERS)
+    await world.request(SyncType.CUSTOMERS, SyncMode.FULL)
+    world.source.release(SyncType.CUSTOMERS, 2)
+    await world.until(world.blocked_on(SyncType.CUSTOMERS), "the full sync waits for page 3")
+    await world.clock.advance(60)
+    changed = await world.demo.patch(f"/admin/customers/{first['code']}", json={"city": "Lecce"})
+    changed.raise_for_status()
+    created = await world.demo.post(
+        "/admin/customers", json={"code": "C-NEW-3", "name": "Nata Ieri S.r.l."}
+    )
+    created.raise_for_status()
+
+    smart = asyncio.create_task(world.open_form("tab-0000001"))
+    await world.settle()
+    world.source.release(SyncType.CUSTOMERS, 2)  # the full sync's page 3, the smart sync's
+    result = await smart
+    assert result.status == RunStatus.COMPLETED and result.inserted == 1
+    assert [e.fields["type"] for e in world.actions("sync_preempted")] == [SyncType.CUSTOMERS]
+    await world.close_form("tab-0000001")
+    world.source.open(SyncType.CUSTOMERS)
+    await world.orchestrator.run_until_idle()
+
+    full = world.runs.recent(SyncType.CUSTOMERS)[1]
+    assert full.mode == SyncMode.FULL and full.status == RunStatus.COMPLETED
+    assert full.counts.deleted == 0
+    assert full.counts.fetched == VOLUMES.customers + 2, "the changed one twice, the new one"
+    assert world.mirror.count(spec) == VOLUMES.customers + 1
+    kept = world.mirror.get(spec, first["code"])
+    assert kept is not None and kept["deleted_at"] is None and kept["city"] == "Lecce"
+    new = world.mirror.get(spec, "C-NEW-3")
+    assert new is not None and new["deleted_at"] is None
