@@ -11,10 +11,10 @@ and applies these decisions; it decides nothing itself:
   they run in the gaps between interactive work (a ``customers`` request, which the gate lets
   through, is overdue likewise once it has waited that long behind the smart syncs that go
   first). With a large sales force there may be no gap (a form opens every second), so
-  interactive work and an overdue sync take turns: once
-  a smart sync or an order has run, an overdue sync goes first, and gives way again at its
-  next page — a page of progress each turn, a page of delay for the form. Without preemption
-  (measured as a baseline only) a sync would not give way, so it takes no turn.
+  interactive work and an overdue sync take turns: once a smart sync or an order has run, an
+  overdue sync goes first, and gives way again at its next page — a page of progress each
+  turn, a page of delay for the form. Without preemption (measured as a baseline only) a sync
+  would not give way, so it takes no turn.
 * :func:`yield_reason` — a running sync gives way at its next page boundary when the service
   shuts down, when an order form opens (unless it is ``customers``, the one type a form lets
   through, or an overdue sync), or when a Smart Customer Sync or an order is waiting. The
@@ -156,28 +156,31 @@ def may_start(type: SyncType, *, forms_open: bool) -> bool:
     return type == SyncType.CUSTOMERS or not forms_open
 
 
-def overdue(request: SyncRequest, situation: Situation) -> bool:
-    """Open forms have held ``request`` back for at least its type's starvation budget: the
-    pause gate holds back every type but ``customers``, and a ``customers`` request waits
-    behind the Smart Customer Syncs the forms ask for, which go first (with a form opening
-    every few seconds, a scheduled full customer sync would otherwise never run)."""
+def _overdue_from(request: SyncRequest, situation: Situation) -> datetime | None:
+    """When open forms will have held ``request`` back for its type's starvation budget, or
+    ``None`` (no forms open, or no budget): the pause gate holds back every type but
+    ``customers``, and a ``customers`` request waits behind the Smart Customer Syncs the forms
+    ask for, which go first (with a form opening every few seconds, a scheduled full customer
+    sync would otherwise never run)."""
     budget = situation.budgets.get(request.type)
-    return (
-        budget is not None
-        and situation.forms_open
-        and situation.now - request.requested_at >= budget
-    )
+    if budget is None or not situation.forms_open:
+        return None
+    return request.requested_at + budget
+
+
+def overdue(request: SyncRequest, situation: Situation) -> bool:
+    """Open forms have held ``request`` back for at least its type's starvation budget."""
+    moment = _overdue_from(request, situation)
+    return moment is not None and situation.now >= moment
 
 
 def overdue_at(queue: Sequence[SyncRequest], situation: Situation) -> datetime | None:
     """When the next queued request held back by open forms becomes overdue (after now), or
     ``None``: the moment the dispatch must look again even if nothing else happens."""
     moments = [
-        request.requested_at + budget
+        moment
         for request in queue
-        if (budget := situation.budgets.get(request.type)) is not None
-        and situation.forms_open
-        and request.requested_at + budget > situation.now
+        if (moment := _overdue_from(request, situation)) is not None and moment > situation.now
     ]
     return min(moments, default=None)
 

@@ -2,9 +2,8 @@
 
 These run on every keystroke of the form, so each query shape is built once (per number of
 words, scoped or not, plan, which words have two characters on PostgreSQL) with bound
-parameters: SQLAlchemy then finds it compiled in its
-cache at once, instead of building the statement and working out its cache key on every
-request.
+parameters: SQLAlchemy then finds it compiled in its cache at once, instead of building the
+statement and working out its cache key on every request.
 
 The search rule: a row matches when every word of the query is a substring of its
 ``search_text`` (``LIKE '%word%'``), within the agent's customers for an agent, in the order
@@ -149,7 +148,7 @@ _PRICES = mirror_tables["prices"]
 
 @cache
 def _customer_search(
-    words: int, scoped: bool, plan: SearchPlan, pairs: tuple[int, ...] = ()
+    words: int, scoped: bool, plan: SearchPlan, pairs: tuple[int, ...]
 ) -> Select[Any]:
     table = _CUSTOMERS
     # Through the index, SQLite must start from the hits' rowids: left to itself it prefers
@@ -177,7 +176,7 @@ def _customer(scoped: bool) -> Select[Any]:
 
 
 @cache
-def _product_search(words: int, plan: SearchPlan, pairs: tuple[int, ...] = ()) -> Select[Any]:
+def _product_search(words: int, plan: SearchPlan, pairs: tuple[int, ...]) -> Select[Any]:
     table = _PRODUCTS
     query = (
         select(*(table.c[f] for f in PRODUCT_FIELDS))

@@ -29,8 +29,8 @@ branch_labels = None
 depends_on = None
 
 _SEARCHABLE = ("customers", "products")
-#: As ``search_index.doubled_sql("search_text")`` writes it: the planner matches the index to
-#: the search's condition by this expression, character for character.
+#: As ``search_index.doubled_sql("search_text")`` writes it: the planner uses the index only
+#: for a condition on this same expression (the same function and constants).
 _DOUBLED = r"regexp_replace(search_text, '.', E'\\&\\&', 'g')"
 #: Percent of a page the rows fill when written; the rest is for their next versions.
 _FILLFACTOR = 50
