@@ -7,12 +7,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy import Engine, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from erpsync.adapters.db.cluster import SqlRoleFence
 from erpsync.adapters.db.tables import sync_runs, sync_state
+from erpsync.adapters.db.unindexed import unindexed
 from erpsync.domain.runs import (
     Checkpoint,
     RunStatus,
@@ -81,6 +82,27 @@ def _state(run: SyncRun) -> dict[str, Any]:
     }
 
 
+# Built once: the status, the dashboard and every run's start and end read runs, and building
+# a statement (and its cache key) costs SQLAlchemy more than the database takes to answer.
+_RUN = select(sync_runs).where(sync_runs.c.id == bindparam("run_id"))
+_LATEST = select(sync_runs).order_by(sync_runs.c.id.desc()).limit(bindparam("limit"))
+#: Through ``(type, id)``: newest first, as many as asked, whatever the type's history.
+_LATEST_OF_TYPE = _LATEST.where(sync_runs.c.type == bindparam("type"))
+#: Through ``(type, status, id)``, then the few found sorted: walking ``(type, id)`` backwards
+#: for the order would read every run of a type that has no unfinished one (SQLite's
+#: statistics cannot tell it that hardly any run is unfinished).
+_UNFINISHED = (
+    select(sync_runs)
+    .where(
+        sync_runs.c.type == bindparam("type"),
+        sync_runs.c.status.in_([s.value for s in RunStatus if s.resumable]),
+    )
+    .order_by(unindexed(sync_runs.c.id).desc())
+    .limit(1)
+)
+_WATERMARK = select(sync_state.c.watermark).where(sync_state.c.type == bindparam("type"))
+
+
 class SqlRunStore(RunTransitions):
     """:class:`~erpsync.ports.RunStore` on SQL. With a ``fence``, every change of a run checks
     that this process holds the orchestrator role, as the page writes do."""
@@ -129,21 +151,14 @@ class SqlRunStore(RunTransitions):
 
     def get(self, run_id: int) -> SyncRun:
         with self._engine.connect() as conn:
-            row = conn.execute(select(sync_runs).where(sync_runs.c.id == run_id)).first()
+            row = conn.execute(_RUN, {"run_id": run_id}).first()
         if row is None:
             raise RecordNotFoundError("sync run", str(run_id))
         return _run_from_row(row)
 
     def unfinished(self, type: SyncType) -> SyncRun | None:
-        query = (
-            select(sync_runs)
-            .where(sync_runs.c.type == type.value)
-            .where(sync_runs.c.status.in_([s.value for s in RunStatus if s.resumable]))
-            .order_by(sync_runs.c.id.desc())
-            .limit(1)
-        )
         with self._engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_UNFINISHED, {"type": type.value}).first()
         return None if row is None else _run_from_row(row)
 
     def _save(self, conn: Connection, run: SyncRun) -> SyncRun:
@@ -153,7 +168,7 @@ class SqlRunStore(RunTransitions):
     def _transition(self, run_id: int, change: Callable[[SyncRun], SyncRun]) -> SyncRun:
         with self._engine.begin() as conn:
             self._check(conn)
-            row = conn.execute(select(sync_runs).where(sync_runs.c.id == run_id)).first()
+            row = conn.execute(_RUN, {"run_id": run_id}).first()
             if row is None:
                 raise RecordNotFoundError("sync run", str(run_id))
             saved = self._save(conn, change(_run_from_row(row)))
@@ -171,9 +186,10 @@ class SqlRunStore(RunTransitions):
             return [self._save(conn, _run_from_row(row).abandoned()) for row in rows]
 
     def watermark(self, type: SyncType) -> datetime | None:
-        query = select(sync_state.c.watermark).where(sync_state.c.type == type.value)
         with self._engine.connect() as conn:
-            value: datetime | None = conn.execute(query).scalar_one_or_none()
+            value: datetime | None = conn.execute(
+                _WATERMARK, {"type": type.value}
+            ).scalar_one_or_none()
         return value
 
     def advance_watermark(self, type: SyncType, mark: datetime) -> None:
@@ -189,8 +205,6 @@ class SqlRunStore(RunTransitions):
             conn.execute(stmt)
 
     def recent(self, type: SyncType | None = None, limit: int = 50) -> list[SyncRun]:
-        query = select(sync_runs).order_by(sync_runs.c.id.desc()).limit(limit)
-        if type is not None:
-            query = query.where(sync_runs.c.type == type.value)
+        query, params = (_LATEST, {}) if type is None else (_LATEST_OF_TYPE, {"type": type.value})
         with self._engine.connect() as conn:
-            return [_run_from_row(row) for row in conn.execute(query)]
+            return [_run_from_row(row) for row in conn.execute(query, {**params, "limit": limit})]

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Engine, Select, func, or_, select, union
 from sqlalchemy.engine import Connection
 
 from erpsync.adapters.db.cluster import ROLE
+from erpsync.adapters.db.engine import reading
 from erpsync.adapters.db.tables import customer_scope_exits, leases, mirror_tables
 from erpsync.adapters.db.unindexed import unindexed
 from erpsync.domain.offline import SLICE_FIELDS, HighMark, SliceKind, newest
@@ -35,20 +36,11 @@ class SqlMirrorSlices:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._high_marks = {kind: _high_mark(kind) for kind in SliceKind}
 
     def high_mark(self, kind: SliceKind) -> HighMark:
-        table = mirror_tables[kind.value]
-        # One statement, so one snapshot: the epoch is the one the writes seen were made under
-        # or a later one, never an earlier one.
-        columns = [
-            select(leases.c.epoch).where(leases.c.name == ROLE).scalar_subquery(),
-            select(func.max(table.c.synced_at)).scalar_subquery(),
-            select(func.max(table.c.deleted_at)).scalar_subquery(),
-        ]
-        if kind is SliceKind.CUSTOMERS:
-            columns.append(select(func.max(customer_scope_exits.c.exited_at)).scalar_subquery())
-        with self._engine.connect() as conn:
-            epoch, *moments = conn.execute(select(*columns)).one()
+        with reading(self._engine) as conn:
+            epoch, *moments = conn.execute(self._high_marks[kind]).one()
         return HighMark(newest(*moments), epoch)
 
     def rows(
@@ -105,6 +97,22 @@ class SqlMirrorSlices:
             queries.append(select(key).where(expired, table.c.valid_to >= expired_from))
         with self._engine.connect() as conn:
             return _keys(conn, queries)
+
+
+def _high_mark(kind: SliceKind) -> Select[Any]:
+    """The role's epoch and the newest write to ``kind``'s tables, in one statement, so one
+    snapshot: the epoch is the one the writes seen were made under or a later one, never an
+    earlier one. Built once: every device's refresh asks it, and building a statement (and
+    its cache key) costs SQLAlchemy several times what SQLite takes to answer it."""
+    table = mirror_tables[kind.value]
+    columns = [
+        select(leases.c.epoch).where(leases.c.name == ROLE).scalar_subquery(),
+        select(func.max(table.c.synced_at)).scalar_subquery(),
+        select(func.max(table.c.deleted_at)).scalar_subquery(),
+    ]
+    if kind is SliceKind.CUSTOMERS:
+        columns.append(select(func.max(customer_scope_exits.c.exited_at)).scalar_subquery())
+    return select(*columns)
 
 
 def _keys(conn: Connection, queries: list[Select[Any]]) -> set[str]:

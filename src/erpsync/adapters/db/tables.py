@@ -166,7 +166,10 @@ sync_runs = Table(
     Column("segments", Text, nullable=True),
     Column("running_since", UtcDateTime, nullable=True),
     Column("last_page_at", UtcDateTime, nullable=True),
-    Index("ix_sync_runs_type_started", "type", "started_at"),
+    # A type's latest runs, and its unfinished one, read without a sort of all its runs
+    # (migration 0014): the customers' runs grow by one a smart sync.
+    Index("ix_sync_runs_type_id", "type", "id"),
+    Index("ix_sync_runs_type_status_id", "type", "status", "id"),
     Index("ix_sync_runs_status", "status"),
 )
 

@@ -1,0 +1,35 @@
+"""a type's latest runs and its unfinished run through indexes, not a sort of all its runs
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-02 15:00:00
+
+The status, the dashboard and every run's start ask for a type's latest runs (newest first)
+and for its unfinished run. Through ``(type, started_at)`` both read every run of the type and
+sort them by id, and the customers' runs grow by one a smart sync: a few thousand a day, and
+after 200,000 the unfinished run took 40 ms on SQLite. ``(type, id)`` and
+``(type, status, id)`` answer both in a few index steps; nothing reads by ``started_at``.
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0014"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_sync_runs_type_id", "sync_runs", ["type", "id"], unique=False)
+    op.create_index(
+        "ix_sync_runs_type_status_id", "sync_runs", ["type", "status", "id"], unique=False
+    )
+    op.drop_index("ix_sync_runs_type_started", table_name="sync_runs")
+
+
+def downgrade() -> None:
+    op.create_index("ix_sync_runs_type_started", "sync_runs", ["type", "started_at"], unique=False)
+    op.drop_index("ix_sync_runs_type_status_id", table_name="sync_runs")
+    op.drop_index("ix_sync_runs_type_id", table_name="sync_runs")

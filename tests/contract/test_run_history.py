@@ -1,0 +1,96 @@
+"""A type's latest runs and its unfinished run stay cheap however long the run history grows:
+the customers' runs grow by one a smart sync, a few thousand a day."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, event, insert, text
+
+from erpsync.adapters.db.runs import SqlRunStore
+from erpsync.adapters.db.tables import sync_runs
+from erpsync.domain.types import SyncMode, SyncType, Trigger
+
+T0 = datetime(2026, 12, 2, 8, tzinfo=UTC)
+HISTORY = 3000
+
+
+def _history(engine: Engine, count: int = HISTORY) -> None:
+    """``count`` completed runs, nearly all of them the customers' smart syncs."""
+    rows = []
+    for i in range(count):
+        type = SyncType.ORDERS if i % 100 == 0 else SyncType.CUSTOMERS
+        started = T0 + timedelta(seconds=10 * i)
+        rows.append(
+            {
+                "type": type.value,
+                "mode": SyncMode.INCREMENTAL.value,
+                "trigger": Trigger.SMART.value,
+                "status": "completed",
+                "started_at": started,
+                "finished_at": started + timedelta(seconds=1),
+                "segments": "[]",
+            }
+        )
+    with engine.begin() as conn:
+        conn.execute(insert(sync_runs), rows)
+
+
+def _plans(engine: Engine, read: Any) -> list[str]:
+    """SQLite's plan of each statement ``read`` runs on ``sync_runs``."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM sync_runs" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        read()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert seen
+    with engine.connect() as conn:
+        return [
+            row[-1]
+            for statement, parameters in seen
+            for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        ]
+
+
+def test_the_latest_runs_and_the_unfinished_one_are_read_through_indexes_not_sorted(
+    sqlite_engine: Engine,
+) -> None:
+    """With the statistics ANALYZE leaves (one status for nearly every run), the unfinished
+    run was looked for by walking the type's runs newest first, all of them when none is
+    unfinished; before migration 0014 the latest runs sorted all of the type's runs."""
+    _history(sqlite_engine)
+    with sqlite_engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    sqlite_engine.dispose()  # statistics are read as a connection opens
+    store = SqlRunStore(sqlite_engine)
+
+    for type in (SyncType.CUSTOMERS, SyncType.ORDERS):
+        latest = _plans(sqlite_engine, lambda: store.recent(type, 20))  # noqa: B023
+        assert latest == ["SEARCH sync_runs USING INDEX ix_sync_runs_type_id (type=?)"], latest
+    unfinished = _plans(sqlite_engine, lambda: store.unfinished(SyncType.CUSTOMERS))
+    assert unfinished[0] == (
+        "SEARCH sync_runs USING INDEX ix_sync_runs_type_status_id (type=? AND status=?)"
+    ), unfinished
+
+
+def test_the_unfinished_run_is_found_behind_a_long_history(sql_engine: Engine) -> None:
+    store = SqlRunStore(sql_engine)
+    older = store.start(
+        SyncType.CUSTOMERS, SyncMode.FULL, trigger=Trigger.MANUAL, since=None, at=T0
+    )
+    store.interrupt(older.id, T0 + timedelta(seconds=5))
+    _history(sql_engine)
+    assert store.unfinished(SyncType.ORDERS) is None
+    found = store.unfinished(SyncType.CUSTOMERS)
+    assert found is not None and found.id == older.id
+    latest = store.recent(SyncType.ORDERS, 5)
+    assert len(latest) == 5 and all(r.type is SyncType.ORDERS for r in latest)
+    assert [r.id for r in latest] == sorted((r.id for r in latest), reverse=True)
+    assert len(store.recent(None, 7)) == 7
