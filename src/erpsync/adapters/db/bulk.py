@@ -52,25 +52,32 @@ class BulkUpsert:
         self._multi_row: dict[int, str] = {}
 
     def execute(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
+        for sql, params in self.statements(rows):
+            conn.exec_driver_sql(sql, params)
+
+    def statements(self, rows: Sequence[Sequence[Any]]) -> list[tuple[str, Any]]:
+        """What :meth:`execute` hands the driver for ``rows``: each statement and its
+        parameters (the rows' values, converted)."""
         if not rows:
-            return
+            return []
         by_column = list(zip(*rows, strict=True))
         columns = [
             _converted(by_column[i], process)
             for i, process in zip(self._index, self._processors, strict=True)
         ]
         if self._values is not None:
+            statements: list[tuple[str, Any]] = []
             for start in range(0, len(rows), self._rows_per_statement):
                 chunk = [c[start : start + self._rows_per_statement] for c in columns]
                 values = tuple(v for row in zip(*chunk, strict=True) for v in row)
-                conn.exec_driver_sql(self._multi_row_sql(len(chunk[0])), values)
-        elif self._positional:
-            conn.exec_driver_sql(self._sql, list(zip(*columns, strict=True)))
-        else:
-            params = [
-                dict(zip(self._order, values, strict=True)) for values in zip(*columns, strict=True)
-            ]
-            conn.exec_driver_sql(self._sql, params)
+                statements.append((self._multi_row_sql(len(chunk[0])), values))
+            return statements
+        if self._positional:
+            return [(self._sql, list(zip(*columns, strict=True)))]
+        params = [
+            dict(zip(self._order, values, strict=True)) for values in zip(*columns, strict=True)
+        ]
+        return [(self._sql, params)]
 
     def _multi_row_sql(self, rows: int) -> str:
         sql = self._multi_row.get(rows)

@@ -26,6 +26,7 @@ from erpsync.adapters.db.cluster import SqlRoleFence
 from erpsync.adapters.db.search_index import SEARCHABLE, pairs_index, trigram_index
 from erpsync.adapters.db.tables import child_tables, mirror_tables, quarantine, sync_runs
 from erpsync.domain.catalog import SPECS, RecordSpec
+from erpsync.domain.records import CleanRecord
 from erpsync.domain.search import search_text
 from erpsync.ports import HashLookup, PageWrite
 
@@ -95,32 +96,29 @@ class SqlMirrorStore:
         *,
         mark_seen: bool,
     ) -> PageWrite:
-        lookup = self._mark_seen if mark_seen else self._existing
         with self._engine.begin() as conn:
             if self._fence is not None:
                 self._fence.check(conn)
-            rows = self._keys.fetch(conn, lookup[spec.table], keys, run_id if mark_seen else None)
+            sql = self.lookup_sql(spec, mark_seen=mark_seen)
+            rows = self._keys.fetch(conn, sql, keys, run_id if mark_seen else None)
             write = build({k: (None if deleted else h) for k, h, deleted in rows})
             self._write(conn, write, {k for k, _, _ in rows})
         return write
 
+    def lookup_sql(self, spec: RecordSpec, *, mark_seen: bool) -> str:
+        """The driver-level statement a page write begins with: the page's keys (the last
+        parameter, a :class:`KeyList`) with their hashes and deletion marks, which a full run
+        also marks seen by the run (the first parameter)."""
+        return (self._mark_seen if mark_seen else self._existing)[spec.table]
+
+    def upsert(self, spec: RecordSpec) -> BulkUpsert:
+        """The upsert of ``spec``'s rows as :func:`upsert_rows` builds them."""
+        return self._upserts[spec.table]
+
     def _write(self, conn: Connection, write: PageWrite, existing: set[str]) -> None:
         spec = write.spec
         if write.upserts:
-            fields = spec.field_names
-            searchable = bool(spec.search_fields)
-            run_id, written_at = write.run_id, write.written_at
-            rows = [
-                (
-                    *[record.values[f] for f in fields],
-                    record.content_hash,
-                    run_id,
-                    written_at,
-                    None,
-                    *([search_text(spec, record.values)] if searchable else []),
-                )
-                for record in write.upserts
-            ]
+            rows = upsert_rows(spec, write.upserts, write.run_id, write.written_at)
             self._upserts[spec.table].execute(conn, rows)
             self._replace_children(conn, write, existing)
         if write.quarantined:
@@ -242,6 +240,26 @@ class SqlMirrorStore:
                 {**row, "payload": json.loads(row["payload"])}
                 for row in conn.execute(query).mappings()
             ]
+
+
+def upsert_rows(
+    spec: RecordSpec, records: Sequence[CleanRecord], run_id: int, written_at: datetime
+) -> list[tuple[Any, ...]]:
+    """The mirror rows of ``records``, in the table's column order: the fields, the
+    bookkeeping (hash, the run that saw them, when, not deleted) and the search text."""
+    fields = spec.field_names
+    searchable = bool(spec.search_fields)
+    return [
+        (
+            *[record.values[f] for f in fields],
+            record.content_hash,
+            run_id,
+            written_at,
+            None,
+            *([search_text(spec, record.values)] if searchable else []),
+        )
+        for record in records
+    ]
 
 
 #: The GIN indexes named (the parameter) that this role owns take in their pending entries.
