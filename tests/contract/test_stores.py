@@ -193,6 +193,21 @@ def test_runs_finish_resume_and_list_newest_first(stores: Stores) -> None:
         runs.get(999)
 
 
+def test_each_type_s_latest_runs_are_read_together_newest_first(stores: Stores) -> None:
+    runs = stores.runs
+    started = {type: [start(stores, type) for _ in range(3)] for type in SyncType}
+    done = runs.complete(started[SyncType.PRICES][-1], NOW + timedelta(seconds=5), deleted=1)
+    asked = (SyncType.PRICES, SyncType.ORDERS, SyncType.DDT)
+    latest = runs.latest(asked, 2)
+    assert list(latest) == list(asked)
+    for type in asked:
+        assert [r.id for r in latest[type]] == started[type][:-3:-1]
+        assert latest[type] == runs.recent(type, 2)
+    assert latest[SyncType.PRICES][0] == done
+    everyone = runs.latest(tuple(SyncType), 50)
+    assert {type: len(found) for type, found in everyone.items()} == dict.fromkeys(SyncType, 3)
+
+
 def test_a_failed_run_keeps_why_and_its_kind(stores: Stores) -> None:
     runs = stores.runs
     run_id = start(stores, SyncType.DDT)

@@ -150,6 +150,9 @@ class RunStore(Protocol):
     def recent(self, type: SyncType | None = None, limit: int = 50) -> list[SyncRun]:
         """Newest first."""
 
+    def latest(self, types: Sequence[SyncType], limit: int) -> dict[SyncType, list[SyncRun]]:
+        """Each of ``types``' ``limit`` latest runs, newest first, read together."""
+
     def watermark(self, type: SyncType) -> datetime | None:
         """The latest ``updated_at`` the mirror of ``type`` is known to hold."""
 

@@ -137,8 +137,8 @@ class StatusService:
         """When each of ``types`` last completed a sync, and whether that is longer ago than
         its interval (the pages' "aggiornato alle 10:42" and stale badge)."""
         snapshot = await self._node.control.snapshot()
-        history = await asyncio.to_thread(lambda: {t: self._runs.recent(t, HISTORY) for t in types})
+        history = await asyncio.to_thread(self._runs.latest, types, HISTORY)
         return freshness_of(snapshot, history, self._clock.now())
 
     def _history(self) -> dict[SyncType, list[SyncRun]]:
-        return {t: self._runs.recent(t, HISTORY) for t in SyncType}
+        return self._runs.latest(tuple(SyncType), HISTORY)

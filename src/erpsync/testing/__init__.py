@@ -196,6 +196,9 @@ class InMemoryRunStore(RunTransitions):
         runs = sorted(self._runs.values(), key=lambda r: r.id, reverse=True)
         return [r for r in runs if type is None or r.type == type][:limit]
 
+    def latest(self, types: Sequence[SyncType], limit: int) -> dict[SyncType, list[SyncRun]]:
+        return {type: self.recent(type, limit) for type in types}
+
 
 class InMemoryScheduleStore:
     """:class:`~erpsync.ports.ScheduleStore` in a dictionary."""

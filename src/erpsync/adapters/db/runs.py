@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, or_, select, update
+from sqlalchemy import CompoundSelect, Engine, bindparam, insert, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -100,6 +100,14 @@ _UNFINISHED = (
     .order_by(unindexed(sync_runs.c.id).desc())
     .limit(1)
 )
+
+
+def _latest_of(types: tuple[SyncType, ...]) -> CompoundSelect[Any]:
+    """Each type's latest runs (``limit`` of them), one arm a type, so one round trip."""
+    arms = [_LATEST.where(sync_runs.c.type == type.value).subquery() for type in types]
+    return union_all(*(select(arm) for arm in arms))
+
+
 _WATERMARK = select(sync_state.c.watermark).where(sync_state.c.type == bindparam("type"))
 
 
@@ -110,6 +118,7 @@ class SqlRunStore(RunTransitions):
     def __init__(self, engine: Engine, *, fence: SqlRoleFence | None = None) -> None:
         self._engine = engine
         self._fence = fence
+        self._latest: dict[tuple[SyncType, ...], CompoundSelect[Any]] = {}
 
     def _check(self, conn: Connection) -> None:
         if self._fence is not None:
@@ -208,3 +217,17 @@ class SqlRunStore(RunTransitions):
         query, params = (_LATEST, {}) if type is None else (_LATEST_OF_TYPE, {"type": type.value})
         with self._engine.connect() as conn:
             return [_run_from_row(row) for row in conn.execute(query, {**params, "limit": limit})]
+
+    def latest(self, types: Sequence[SyncType], limit: int) -> dict[SyncType, list[SyncRun]]:
+        key = tuple(types)
+        query = self._latest.get(key)
+        if query is None:
+            query = self._latest[key] = _latest_of(key)
+        found: dict[SyncType, list[SyncRun]] = {type: [] for type in key}
+        with self._engine.connect() as conn:
+            for row in conn.execute(query, {"limit": limit}):
+                run = _run_from_row(row)
+                found[run.type].append(run)
+        for runs in found.values():
+            runs.sort(key=lambda run: run.id, reverse=True)
+        return found

@@ -295,6 +295,8 @@ submissions = Table(
     Column("decided_at", UtcDateTime, nullable=True),
     Index("ix_submissions_state_created", "state", "created_at"),
     Index("ix_submissions_owner_draft", "owner_id", "draft_id"),
+    # The status's orders of the day, without reading every order ever sent (migration 0014).
+    Index("ix_submissions_decided_at", "decided_at"),
     Index(
         "ux_submissions_live_draft",
         "draft_id",

@@ -1,5 +1,6 @@
-"""A type's latest runs and its unfinished run stay cheap however long the run history grows:
-the customers' runs grow by one a smart sync, a few thousand a day."""
+"""The status's reads stay cheap however long the history grows: a type's latest runs and its
+unfinished run (the customers' runs grow by one a smart sync, a few thousand a day), and the
+orders the ERP decided on today (the outbox keeps every order ever sent)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, event, insert, text
 
 from erpsync.adapters.db.runs import SqlRunStore
+from erpsync.adapters.db.submissions import SqlSubmissionStore
 from erpsync.adapters.db.tables import sync_runs
 from erpsync.domain.types import SyncMode, SyncType, Trigger
 
@@ -37,12 +39,12 @@ def _history(engine: Engine, count: int = HISTORY) -> None:
         conn.execute(insert(sync_runs), rows)
 
 
-def _plans(engine: Engine, read: Any) -> list[str]:
-    """SQLite's plan of each statement ``read`` runs on ``sync_runs``."""
+def _plans(engine: Engine, read: Any, table: str = "sync_runs") -> list[str]:
+    """SQLite's plan of each statement ``read`` runs on ``table``."""
     seen: list[tuple[str, Any]] = []
 
     def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "FROM sync_runs" in statement:
+        if f"FROM {table}" in statement:
             seen.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", record)
@@ -94,3 +96,16 @@ def test_the_unfinished_run_is_found_behind_a_long_history(sql_engine: Engine) -
     assert len(latest) == 5 and all(r.type is SyncType.ORDERS for r in latest)
     assert [r.id for r in latest] == sorted((r.id for r in latest), reverse=True)
     assert len(store.recent(None, 7)) == 7
+
+
+def test_the_orders_of_the_day_are_counted_through_the_decision_time_index(
+    sqlite_engine: Engine,
+) -> None:
+    """Without an index on ``decided_at`` the status read every submission ever made."""
+    with sqlite_engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    store = SqlSubmissionStore(sqlite_engine)
+    plan = _plans(sqlite_engine, lambda: store.decided_since(T0), "submissions")
+    assert plan[0] == "SEARCH submissions USING INDEX ix_submissions_decided_at (decided_at>?)", (
+        plan
+    )

@@ -1,4 +1,4 @@
-"""a type's latest runs and its unfinished run through indexes, not a sort of all its runs
+"""the status's reads through indexes: a type's latest runs, its unfinished run, today's orders
 
 Revision ID: 0014
 Revises: 0013
@@ -9,6 +9,8 @@ and for its unfinished run. Through ``(type, started_at)`` both read every run o
 sort them by id, and the customers' runs grow by one a smart sync: a few thousand a day, and
 after 200,000 the unfinished run took 40 ms on SQLite. ``(type, id)`` and
 ``(type, status, id)`` answer both in a few index steps; nothing reads by ``started_at``.
+The status also counts the orders the ERP decided on today, which read every submission ever
+made without an index on ``decided_at``.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ def upgrade() -> None:
         "ix_sync_runs_type_status_id", "sync_runs", ["type", "status", "id"], unique=False
     )
     op.drop_index("ix_sync_runs_type_started", table_name="sync_runs")
+    op.create_index("ix_submissions_decided_at", "submissions", ["decided_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_submissions_decided_at", table_name="submissions")
     op.create_index("ix_sync_runs_type_started", "sync_runs", ["type", "started_at"], unique=False)
     op.drop_index("ix_sync_runs_type_status_id", table_name="sync_runs")
     op.drop_index("ix_sync_runs_type_id", table_name="sync_runs")
