@@ -193,7 +193,12 @@ async def build_services(
     mirror = SqlMirrorStore(engine, fence=fence)
     runs = SqlRunStore(engine, fence=fence)
     runner = SyncRunner(
-        source, mirror, runs, clock, overlap=timedelta(seconds=settings.sync_overlap_s)
+        source,
+        mirror,
+        runs,
+        clock,
+        overlap=timedelta(seconds=settings.sync_overlap_s),
+        history=timedelta(days=settings.run_history_days) if settings.run_history_days else None,
     )
     events = EventBus()
     events.listen(metrics.observe)

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
         15.0, ge=2, le=600, description="how long the orchestrator role outlives its holder"
     )
     full_sync_every_h: float = Field(24.0, gt=0, le=24 * 30)
+    run_history_days: int = Field(
+        30, ge=0, le=3650, description="runs started longer ago are deleted; 0: kept forever"
+    )
     worker_threads: int = Field(
         4, ge=1, le=256, description="threads the routes' database work runs on at once"
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event, insert, text
 
 from erpsync.adapters.db.runs import SqlRunStore
@@ -80,6 +81,24 @@ def test_the_latest_runs_and_the_unfinished_one_are_read_through_indexes_not_sor
     assert unfinished[0] == (
         "SEARCH sync_runs USING INDEX ix_sync_runs_type_status_id (type=? AND status=?)"
     ), unfinished
+
+
+@pytest.mark.parametrize("statistics", [True, False])
+def test_pruning_reads_only_the_old_runs(sqlite_engine: Engine, statistics: bool) -> None:
+    """Along the start time, not every run of the history at every full sync; each pruned
+    run's quarantined items through their run's index, not a read of the whole quarantine."""
+    _history(sqlite_engine)
+    if statistics:
+        with sqlite_engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+        sqlite_engine.dispose()
+    store = SqlRunStore(sqlite_engine)
+    before = T0 - timedelta(days=1)
+    plans = _plans(sqlite_engine, lambda: store.prune(before, limit=100))
+    deleting = [p for p in plans if "started_at" in p or p.startswith("SCAN")]
+    assert deleting == ["SEARCH sync_runs USING INDEX ix_sync_runs_started_at (started_at<?)"], (
+        plans
+    )
 
 
 def test_the_unfinished_run_is_found_behind_a_long_history(sql_engine: Engine) -> None:

@@ -208,6 +208,67 @@ def test_each_type_s_latest_runs_are_read_together_newest_first(stores: Stores) 
     assert {type: len(found) for type, found in everyone.items()} == dict.fromkeys(SyncType, 3)
 
 
+def _aged(stores: Stores, type: SyncType, mode: SyncMode, days: int, end: str) -> int:
+    """A run of ``type`` started ``days`` before NOW and ended as ``end`` says."""
+    at = NOW - timedelta(days=days)
+    run_id = stores.runs.start(type, mode, trigger=Trigger.SCHEDULE, since=None, at=at).id
+    later = at + timedelta(seconds=30)
+    if end == "completed":
+        stores.runs.complete(run_id, later)
+    elif end == "failed":
+        stores.runs.fail(run_id, later, ErrorKind.ERP_UNAVAILABLE, "ERP down")
+    elif end == "interrupted":
+        stores.runs.interrupt(run_id, later)
+    return run_id
+
+
+def test_pruning_deletes_old_ended_runs_but_what_the_schedule_and_health_go_by(
+    stores: Stores,
+) -> None:
+    full, incremental = SyncMode.FULL, SyncMode.INCREMENTAL
+    old_full = _aged(stores, SyncType.PRICES, full, 50, "completed")
+    last_full = _aged(stores, SyncType.PRICES, full, 45, "completed")
+    old_incremental = _aged(stores, SyncType.PRICES, incremental, 44, "completed")
+    last_completed = _aged(stores, SyncType.PRICES, incremental, 43, "completed")
+    failures = [_aged(stores, SyncType.PRICES, incremental, 42, "failed") for _ in range(3)]
+    unfinished = _aged(stores, SyncType.ORDERS, full, 41, "interrupted")
+    recent = _aged(stores, SyncType.ORDERS, incremental, 5, "completed")
+    before = NOW - timedelta(days=30)
+
+    assert stores.runs.prune(before, limit=2) == 2, "the oldest first, no more than asked"
+    assert {r.id for r in stores.runs.recent(None, 50)}.isdisjoint({old_full, old_incremental})
+    assert stores.runs.prune(before, limit=100) == 3
+    left = {r.id for r in stores.runs.recent(None, 50)}
+    assert left == {last_full, last_completed, unfinished, recent}
+    assert not left & set(failures)
+    assert stores.runs.prune(before, limit=100) == 0
+    assert stores.runs.unfinished(SyncType.ORDERS) is not None
+
+
+def test_a_pruned_run_takes_what_it_quarantined_with_it(sql_engine: Engine) -> None:
+    stores = Stores.on(sql_engine)
+    old = _aged(stores, SyncType.CUSTOMERS, SyncMode.INCREMENTAL, 40, "failed")
+    kept = _aged(stores, SyncType.CUSTOMERS, SyncMode.INCREMENTAL, 1, "failed")
+    for run_id in (old, kept):
+        stores.mirror.write_page(
+            CUSTOMERS,
+            run_id,
+            [],
+            lambda _, run_id=run_id: PageWrite(  # type: ignore[misc]
+                run_id=run_id,
+                spec=CUSTOMERS,
+                upserts=[],
+                quarantined=[Quarantined("C9", "name: required", "{}")],
+                checkpoint=Checkpoint(cursor=None, pages=1, counts=SyncCounts(fetched=1)),
+                written_at=NOW,
+            ),
+            mark_seen=False,
+        )
+    assert stores.runs.prune(NOW - timedelta(days=30), limit=10) == 1
+    assert stores.mirror.quarantined(old) == []
+    assert [q["record_key"] for q in stores.mirror.quarantined(kept)] == ["C9"]
+
+
 def test_a_failed_run_keeps_why_and_its_kind(stores: Stores) -> None:
     runs = stores.runs
     run_id = start(stores, SyncType.DDT)

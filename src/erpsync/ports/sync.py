@@ -153,6 +153,12 @@ class RunStore(Protocol):
     def latest(self, types: Sequence[SyncType], limit: int) -> dict[SyncType, list[SyncRun]]:
         """Each of ``types``' ``limit`` latest runs, newest first, read together."""
 
+    def prune(self, before: datetime, *, limit: int) -> int:
+        """Delete up to ``limit`` of the oldest runs started before ``before`` that have ended
+        (on SQL, with the items they quarantined); each type's latest completed run and latest
+        completed full run stay, whatever their age (the schedule and the health go by them).
+        Returns how many went."""
+
     def watermark(self, type: SyncType) -> datetime | None:
         """The latest ``updated_at`` the mirror of ``type`` is known to hold."""
 

@@ -37,6 +37,8 @@ from erpsync.services.watchdog import within
 log = logging.getLogger(__name__)
 
 YieldCheck = Callable[[], YieldReason | None]
+#: Old runs deleted at most at the end of each full sync (see ``SyncRunner._prune``).
+PRUNED_PER_FULL_SYNC = 5000
 
 
 def never() -> YieldReason | None:
@@ -68,13 +70,17 @@ class SyncRunner:
         *,
         overlap: timedelta = timedelta(seconds=60),
         specs: Mapping[SyncType, RecordSpec] = SPECS,
+        history: timedelta | None = None,
     ) -> None:
+        """``history``: runs that started longer ago are deleted, a few at each full sync's
+        end (see :meth:`~erpsync.ports.RunStore.prune`); ``None`` keeps them all."""
         self._source = source
         self._mirror = mirror
         self._runs = runs
         self._clock = clock
         self._overlap = overlap
         self._specs = specs
+        self._history = history
 
     async def last_full_syncs(self) -> dict[SyncType, datetime]:
         return await asyncio.to_thread(self._last_full_syncs)
@@ -269,4 +275,15 @@ class SyncRunner:
         mark = run.checkpoint.high_water_mark
         if mark is not None:
             self._runs.advance_watermark(spec.type, mark)
-        return self._runs.complete(run.id, self._clock.now(), deleted=deleted)
+        completed = self._runs.complete(run.id, self._clock.now(), deleted=deleted)
+        if run.mode == SyncMode.FULL and self._history is not None:
+            self._prune(self._clock.now() - self._history)
+        return completed
+
+    def _prune(self, before: datetime) -> None:
+        """At most :data:`PRUNED_PER_FULL_SYNC` old runs go (a smart sync adds one; full syncs
+        end many times a day), so a history left to grow is worked off over several syncs
+        rather than holding the database through one long delete."""
+        pruned = self._runs.prune(before, limit=PRUNED_PER_FULL_SYNC)
+        if pruned:
+            log.info("action=runs_pruned count=%d before=%s", pruned, before.isoformat())

@@ -199,6 +199,24 @@ class InMemoryRunStore(RunTransitions):
     def latest(self, types: Sequence[SyncType], limit: int) -> dict[SyncType, list[SyncRun]]:
         return {type: self.recent(type, limit) for type in types}
 
+    def prune(self, before: datetime, *, limit: int) -> int:
+        runs = sorted(self._runs.values(), key=lambda r: r.id)
+        kept: dict[tuple[SyncType, bool], int] = {}  # by type and full: the latest completed
+        for run in runs:
+            if run.status == RunStatus.COMPLETED:
+                kept[(run.type, False)] = run.id
+                if run.mode == SyncMode.FULL:
+                    kept[(run.type, True)] = run.id
+        keep = set(kept.values())
+        doomed = [
+            r.id
+            for r in runs
+            if r.started_at < before and not r.status.resumable and r.id not in keep
+        ][:limit]
+        for run_id in doomed:
+            del self._runs[run_id]
+        return len(doomed)
+
 
 class InMemoryScheduleStore:
     """:class:`~erpsync.ports.ScheduleStore` in a dictionary."""

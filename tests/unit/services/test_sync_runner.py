@@ -262,3 +262,54 @@ async def test_a_run_that_stopped_after_its_last_page_is_ended_without_paging_ag
     assert again.status == RunStatus.COMPLETED
     assert source.calls == 3, "no page fetched twice"
     assert again.counts.fetched == 3
+
+
+async def test_a_full_sync_s_end_deletes_runs_older_than_the_history_a_batch_at_a_time(
+    monkeypatch: Any,
+) -> None:
+    from erpsync.services import sync_runner
+
+    monkeypatch.setattr(sync_runner, "PRUNED_PER_FULL_SYNC", 3)
+    runs = InMemoryRunStore()
+    clock = FakeClock()
+    runner = SyncRunner(
+        Customers("2026-11-02T08:00:00+00:00"),
+        InMemoryMirrorStore(runs),
+        runs,
+        clock,
+        history=timedelta(days=30),
+    )
+    now = clock.now()
+    old = []
+    for days in range(40, 35, -1):  # five smart syncs, long ago
+        at = now - timedelta(days=days)
+        run = runs.start(
+            SyncType.CUSTOMERS, SyncMode.INCREMENTAL, trigger=Trigger.SMART, since=at, at=at
+        )
+        old.append(runs.complete(run.id, at + timedelta(seconds=1)).id)
+    runs.advance_watermark(SyncType.CUSTOMERS, now - timedelta(days=36))  # so it stays one
+
+    incremental = await runner.run(job(SyncType.CUSTOMERS, SyncMode.INCREMENTAL))
+    assert incremental.mode == SyncMode.INCREMENTAL
+    assert len(runs.recent(None, 50)) == 6, "an incremental sync's end prunes nothing"
+    first = await runner.run(job())
+    assert {r.id for r in runs.recent(None, 50)} == {
+        *old[3:],
+        *(r.id for r in runs.recent(None, 3)),
+    }
+    assert first.status == RunStatus.COMPLETED
+    await runner.run(job())
+    left = [r for r in runs.recent(None, 50)]
+    assert not {r.id for r in left} & set(old), "the rest went at the next full sync's end"
+    assert len(left) == 3
+
+
+async def test_without_a_history_every_run_is_kept() -> None:
+    runner, runs = runner_for(Customers("2026-11-02T08:00:00+00:00"))
+    at = datetime.fromisoformat("2025-01-01T08:00:00+00:00")
+    ancient = runs.start(
+        SyncType.ORDERS, SyncMode.FULL, trigger=Trigger.SCHEDULE, since=None, at=at
+    )
+    runs.fail(ancient.id, at, ErrorKind.ERP_UNAVAILABLE, "ERP down")
+    await runner.run(job())
+    assert runs.get(ancient.id).status == RunStatus.FAILED

@@ -7,7 +7,18 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Engine, bindparam, insert, or_, select, union_all, update
+from sqlalchemy import (
+    CompoundSelect,
+    Engine,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -108,6 +119,12 @@ def _latest_of(types: tuple[SyncType, ...]) -> CompoundSelect[Any]:
     return union_all(*(select(arm) for arm in arms))
 
 
+#: A type's latest completed run, and its latest completed full run: what pruning keeps.
+_LAST_COMPLETED = select(func.max(sync_runs.c.id)).where(
+    sync_runs.c.type == bindparam("type"), sync_runs.c.status == RunStatus.COMPLETED.value
+)
+_LAST_FULL = _LAST_COMPLETED.where(sync_runs.c.mode == SyncMode.FULL.value)
+_ENDED = [s.value for s in RunStatus if not s.resumable]
 _WATERMARK = select(sync_state.c.watermark).where(sync_state.c.type == bindparam("type"))
 
 
@@ -231,3 +248,26 @@ class SqlRunStore(RunTransitions):
         for runs in found.values():
             runs.sort(key=lambda run: run.id, reverse=True)
         return found
+
+    def prune(self, before: datetime, *, limit: int) -> int:
+        with self._engine.begin() as conn:
+            self._check(conn)
+            keep = {
+                found
+                for type in SyncType
+                for query in (_LAST_COMPLETED, _LAST_FULL)
+                if (found := conn.execute(query, {"type": type.value}).scalar()) is not None
+            }
+            # The oldest first, along the start time's index: the rows it walks are old ones.
+            doomed = (
+                select(sync_runs.c.id)
+                .where(
+                    sync_runs.c.started_at < before,
+                    unindexed(sync_runs.c.status).in_(_ENDED),  # nearly all: not a way in
+                    sync_runs.c.id.not_in(keep),
+                )
+                .order_by(sync_runs.c.started_at)
+                .limit(limit)
+            )
+            result = conn.execute(delete(sync_runs).where(sync_runs.c.id.in_(doomed)))
+        return int(result.rowcount)

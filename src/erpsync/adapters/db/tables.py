@@ -170,6 +170,7 @@ sync_runs = Table(
     # (migration 0014): the customers' runs grow by one a smart sync.
     Index("ix_sync_runs_type_id", "type", "id"),
     Index("ix_sync_runs_type_status_id", "type", "status", "id"),
+    Index("ix_sync_runs_started_at", "started_at"),  # the history's pruning, oldest first
     Index("ix_sync_runs_status", "status"),
 )
 
@@ -191,6 +192,8 @@ quarantine = Table(
     Column("payload", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_quarantine_type_created", "type", "created_at"),
+    # A run's quarantined items, and the cascade as a run is pruned (migration 0014).
+    Index("ix_quarantine_run_id", "run_id"),
 )
 
 schedule_entries = Table(
