@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from erpsync.domain.offline import SLICE_FIELDS, SliceKind, SliceMark, delta_after
+from erpsync.domain.offline import SLICE_FIELDS, HighMark, SliceKind, SliceMark, delta_after
 from erpsync.domain.users import User
 from erpsync.ports import Clock, MirrorSlices
+
+#: Rows (and deletions) of the recent answers kept, in all: a few whole catalogues.
+KEPT_ROWS = 50_000
+#: Answers kept at most, however small.
+KEPT_ANSWERS = 256
 
 
 @dataclass(frozen=True)
@@ -40,13 +47,28 @@ class OfflineSlices:
     and the price-list rows not yet expired, with the price list the form proposes.
 
     The answer is a function of the mirror, the user's scope, the day and the mark given:
-    asked again with nothing changed, it is the same answer (so its ETag is too).
+    asked again with nothing changed, it is the same answer (so its ETag is too). Recent
+    answers are kept by what they are a function of (the mark given and the new mark, which
+    holds the newest write and the day): the agents of one scope whose devices caught up at
+    the same write (every device after a sync, the morning's first opening of the form) get
+    the one answer, read once, and the same object, which the web layer encodes once. Only the
+    high mark is read for each; a write moves it, and with it the key.
     """
 
-    def __init__(self, slices: MirrorSlices, clock: Clock, *, price_list: str) -> None:
+    def __init__(
+        self,
+        slices: MirrorSlices,
+        clock: Clock,
+        *,
+        price_list: str,
+        kept_rows: int = KEPT_ROWS,
+    ) -> None:
         self._slices = slices
         self._clock = clock
         self._price_list = price_list
+        self._kept_rows = kept_rows
+        self._kept: OrderedDict[tuple[SliceMark | None, SliceMark], SliceAnswer] = OrderedDict()
+        self._lock = threading.Lock()
 
     def answer(self, user: User, kind: SliceKind, since: SliceMark | None) -> SliceAnswer:
         """The whole slice without ``since`` or when ``since`` cannot be followed (see
@@ -57,6 +79,39 @@ class OfflineSlices:
         # Taken before the rows: a page committed meanwhile comes now and again next time.
         high = self._slices.high_mark(kind)
         mark = SliceMark(kind, scope, self._price_list, high.at, high.epoch, today)
+        key = (since, mark)
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+                return kept
+        answer = self._read(kind, scope, since, mark, high, now)
+        self._keep(key, answer)
+        return answer
+
+    def _keep(self, key: tuple[SliceMark | None, SliceMark], answer: SliceAnswer) -> None:
+        """Keep ``answer``, dropping the least recently asked past :attr:`_kept_rows` rows
+        in all (a whole slice larger than that is never kept)."""
+        size = len(answer.rows) + len(answer.deleted)
+        if size > self._kept_rows:
+            return
+        with self._lock:
+            self._kept[key] = answer
+            held = sum(len(a.rows) + len(a.deleted) for a in self._kept.values())
+            while held > self._kept_rows or len(self._kept) > KEPT_ANSWERS:
+                _, dropped = self._kept.popitem(last=False)
+                held -= len(dropped.rows) + len(dropped.deleted)
+
+    def _read(
+        self,
+        kind: SliceKind,
+        scope: str | None,
+        since: SliceMark | None,
+        mark: SliceMark,
+        high: HighMark,
+        now: datetime,
+    ) -> SliceAnswer:
+        today = mark.day
         delta = delta_after(
             since, kind=kind, scope=scope, price_list=self._price_list, epoch=high.epoch
         )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -108,3 +110,28 @@ def slice_bytes(answer: SliceAnswer) -> tuple[bytes, bytes]:
     content = slice_json(answer)
     body = _compact({**content, "generatedAt": answer.read_at.isoformat()})
     return body, _compact(content)
+
+
+class SliceEncodings:
+    """:func:`slice_bytes` of the answers served lately, by the answer itself: the service
+    hands every device asking the same the same answer object (see
+    :class:`~erpsync.services.offline.OfflineSlices`), which is then encoded once. An entry
+    holds its answer, so no other object takes its id while it is kept."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._kept: OrderedDict[int, tuple[SliceAnswer, tuple[bytes, bytes]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, answer: SliceAnswer) -> tuple[bytes, bytes]:
+        with self._lock:
+            kept = self._kept.get(id(answer))
+            if kept is not None and kept[0] is answer:
+                self._kept.move_to_end(id(answer))
+                return kept[1]
+        encoded = slice_bytes(answer)
+        with self._lock:
+            self._kept[id(answer)] = (answer, encoded)
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+        return encoded

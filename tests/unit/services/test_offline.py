@@ -3,6 +3,7 @@ database."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -219,7 +220,10 @@ async def test_the_same_answer_has_the_same_validator_and_a_change_another(
     first = slice_bytes(offline.answer(ANNA, SliceKind.CUSTOMERS, None))
     await clock.advance(30)
     again = slice_bytes(offline.answer(ANNA, SliceKind.CUSTOMERS, None))
-    assert again[1] == first[1] and again[0] != first[0]  # only generatedAt differs
+    assert again == first  # read once: the same answer, read at the same moment
+    fresh = OfflineSlices(SqlMirrorSlices(engine), clock, price_list="L01")
+    read_again = slice_bytes(fresh.answer(ANNA, SliceKind.CUSTOMERS, None))
+    assert read_again[1] == first[1] and read_again[0] != first[0]  # only generatedAt differs
     write(engine, "customers", "C3", AT + timedelta(minutes=2), name="Di Bruno")
     brunos_change = slice_bytes(offline.answer(ANNA, SliceKind.CUSTOMERS, None))
     # The cursor moved (the newest write is later), so the tag moves, though the rows did not.
@@ -353,3 +357,63 @@ def test_an_empty_delta_needs_today_s_mark_and_nothing_newer_than_it() -> None:
     assert not delta.empty_at(HighMark(AT + timedelta(microseconds=1), 1), AT.date())
     assert not delta.empty_at(HighMark(None, 1), AT.date())
     assert not delta.empty_at(HighMark(AT, 1), AT.date() + timedelta(days=1))
+
+
+async def test_devices_asking_the_same_while_nothing_is_written_share_one_read(
+    engine: Engine, clock: FakeClock
+) -> None:
+    """Every device of a scope caught up at the same write asks the same delta as the morning
+    opens: it is read once; a write, another scope or another cursor is read afresh."""
+    slices = CountingSlices(engine)
+    offline = OfflineSlices(slices, clock, price_list="L01")
+    mark = offline.answer(ANNA, SliceKind.CUSTOMERS, None).mark
+    write(engine, "customers", "C1", AT + timedelta(minutes=2), name="Rossi Nuova")
+    slices.reads = 0
+    anna = User(11, "anna-2", Role.AGENT, "A01")  # another agent of the same code
+    answers = [offline.answer(who, SliceKind.CUSTOMERS, mark) for who in (ANNA, anna, ANNA)]
+    assert answers[0] is answers[1] is answers[2] and keys(answers[0]) == ["C1"]
+    assert slices.reads == 2, "one delta read: its rows and what left"
+    brunos = offline.answer(BRUNO, SliceKind.CUSTOMERS, None)
+    assert "C1" not in keys(brunos) and slices.reads == 3, "another scope is its own answer"
+    write(engine, "customers", "C2", AT + timedelta(minutes=3), name="Bianchi Nuova")
+    after = offline.answer(ANNA, SliceKind.CUSTOMERS, mark)
+    assert keys(after) == ["C1", "C2"] and slices.reads == 5, "a write moves the mark: read again"
+    await clock.advance(24 * 3600)
+    assert offline.answer(ANNA, SliceKind.CUSTOMERS, mark) is not after, "another day"
+
+
+def test_only_answers_within_the_kept_rows_are_kept(engine: Engine, clock: FakeClock) -> None:
+    offline = OfflineSlices(CountingSlices(engine), clock, price_list="L01", kept_rows=1)
+    whole = offline.answer(ADMIN, SliceKind.PRODUCTS, None)
+    assert len(whole.rows) > 1
+    assert offline.answer(ADMIN, SliceKind.PRODUCTS, None) is not whole, "too big to keep"
+    nothing_new = offline.answer(ADMIN, SliceKind.PRODUCTS, whole.mark)
+    assert nothing_new.rows == []
+    assert offline.answer(ADMIN, SliceKind.PRODUCTS, whole.mark) is nothing_new
+
+
+def test_an_answer_served_to_many_devices_is_encoded_once(
+    offline: OfflineSlices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from erpsync.web import offline_json
+
+    encoded: list[SliceAnswer] = []
+    real = offline_json.slice_bytes
+
+    def counted(answer: SliceAnswer) -> tuple[bytes, bytes]:
+        encoded.append(answer)
+        return real(answer)
+
+    monkeypatch.setattr(offline_json, "slice_bytes", counted)
+    encodings = offline_json.SliceEncodings(size=2)
+    answer = offline.answer(ANNA, SliceKind.CUSTOMERS, None)
+    first = encodings.of(answer)
+    assert encodings.of(answer) == first and encodings.of(answer) == real(answer)
+    assert encoded == [answer]
+    equal_but_another = dataclasses.replace(answer)
+    encodings.of(equal_but_another)
+    others = [offline.answer(who, SliceKind.CUSTOMERS, None) for who in (BRUNO, ADMIN)]
+    for other in others:
+        encodings.of(other)
+    encodings.of(answer)  # pushed out by the two after it: encoded again
+    assert len(encoded) == 5

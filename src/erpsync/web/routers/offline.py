@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from erpsync.domain.offline import SliceKind
 from erpsync.web.cacheable import cacheable_response
 from erpsync.web.deps import CurrentUser, OfflineDep
-from erpsync.web.offline_json import MAX_CURSOR, parse_since, slice_bytes
+from erpsync.web.offline_json import MAX_CURSOR, SliceEncodings, parse_since
 from erpsync.web.openapi import errors
 
 router = APIRouter(prefix="/api/offline", tags=["offline"])
@@ -39,7 +39,10 @@ class SliceBody(BaseModel):
     fields: list[str]
     rows: list[list[str | int | None]] = Field(description="values of `fields`, by key")
     deleted: list[str] = Field(description="keys that left the slice since `since`")
-    generatedAt: str = Field(description="when the service read it (not part of the ETag)")
+    generatedAt: str = Field(
+        description="when the service read it (not part of the ETag); devices asking the same "
+        "while nothing changed share the one read"
+    )
 
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -52,11 +55,15 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: The bytes of the answers served lately: one answer is served to many devices.
+_ENCODINGS = SliceEncodings()
+
+
 def _slice(
     kind: SliceKind, request: Request, user: CurrentUser, offline: OfflineDep, since: str | None
 ) -> Response:
     answer = offline.answer(user, kind, parse_since(since))
-    body, content = slice_bytes(answer)
+    body, content = _ENCODINGS.of(answer)
     return cacheable_response(request, body, "application/json", validated=content)
 
 
