@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from erpsync.domain.offline import SLICE_FIELDS, HighMark, SliceKind, SliceMark, delta_after
+from erpsync.domain.offline import (
+    SLICE_FIELDS,
+    Delta,
+    HighMark,
+    SliceKind,
+    SliceMark,
+    delta_after,
+)
 from erpsync.domain.users import User
 from erpsync.ports import Clock, MirrorSlices
 
@@ -48,11 +55,12 @@ class OfflineSlices:
 
     The answer is a function of the mirror, the user's scope, the day and the mark given:
     asked again with nothing changed, it is the same answer (so its ETag is too). Recent
-    answers are kept by what they are a function of (the mark given and the new mark, which
-    holds the newest write and the day): the agents of one scope whose devices caught up at
-    the same write (every device after a sync, the morning's first opening of the form) get
-    the one answer, read once, and the same object, which the web layer encodes once. Only the
-    high mark is read for each; a write moves it, and with it the key.
+    answers are kept by what they are a function of (the delta the mark given leads to, and
+    the new mark, which holds the newest write and the day): the agents of one scope whose
+    devices caught up at the same write (every device after a sync, the morning's first
+    opening of the form) get the one answer, read once, and the same object, which the web
+    layer encodes once. Only the high mark is read for each; a write moves it, and with it the
+    key.
     """
 
     def __init__(
@@ -67,7 +75,7 @@ class OfflineSlices:
         self._clock = clock
         self._price_list = price_list
         self._kept_rows = kept_rows
-        self._kept: OrderedDict[tuple[SliceMark | None, SliceMark], SliceAnswer] = OrderedDict()
+        self._kept: OrderedDict[tuple[Delta | None, SliceMark], SliceAnswer] = OrderedDict()
         self._lock = threading.Lock()
 
     def answer(self, user: User, kind: SliceKind, since: SliceMark | None) -> SliceAnswer:
@@ -79,17 +87,22 @@ class OfflineSlices:
         # Taken before the rows: a page committed meanwhile comes now and again next time.
         high = self._slices.high_mark(kind)
         mark = SliceMark(kind, scope, self._price_list, high.at, high.epoch, today)
-        key = (since, mark)
+        delta = delta_after(
+            since, kind=kind, scope=scope, price_list=self._price_list, epoch=high.epoch
+        )
+        # What the answer is a function of: every cursor that cannot be followed shares the
+        # one whole slice, and cursors that lead to the same delta share it.
+        key = (delta, mark)
         with self._lock:
             kept = self._kept.get(key)
             if kept is not None:
                 self._kept.move_to_end(key)
                 return kept
-        answer = self._read(kind, scope, since, mark, high, now)
+        answer = self._read(delta, mark, high, now)
         self._keep(key, answer)
         return answer
 
-    def _keep(self, key: tuple[SliceMark | None, SliceMark], answer: SliceAnswer) -> None:
+    def _keep(self, key: tuple[Delta | None, SliceMark], answer: SliceAnswer) -> None:
         """Keep ``answer``, dropping the least recently asked past :attr:`_kept_rows` rows
         in all (a whole slice larger than that is never kept)."""
         size = len(answer.rows) + len(answer.deleted)
@@ -103,18 +116,9 @@ class OfflineSlices:
                 held -= len(dropped.rows) + len(dropped.deleted)
 
     def _read(
-        self,
-        kind: SliceKind,
-        scope: str | None,
-        since: SliceMark | None,
-        mark: SliceMark,
-        high: HighMark,
-        now: datetime,
+        self, delta: Delta | None, mark: SliceMark, high: HighMark, now: datetime
     ) -> SliceAnswer:
-        today = mark.day
-        delta = delta_after(
-            since, kind=kind, scope=scope, price_list=self._price_list, epoch=high.epoch
-        )
+        kind, scope, today = mark.kind, mark.scope, mark.day
         if delta is None:
             rows = self._slices.rows(kind, scope, today, None)
             return SliceAnswer(

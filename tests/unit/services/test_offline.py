@@ -382,6 +382,16 @@ async def test_devices_asking_the_same_while_nothing_is_written_share_one_read(
     assert offline.answer(ANNA, SliceKind.CUSTOMERS, mark) is not after, "another day"
 
 
+def test_every_cursor_that_cannot_be_followed_shares_the_one_whole_slice(
+    offline: OfflineSlices,
+) -> None:
+    whole = offline.answer(ANNA, SliceKind.PRICES, None)
+    other_list = dataclasses.replace(whole.mark, price_list="L02")
+    other_version = dataclasses.replace(whole.mark, version=0)
+    for stale in (other_list, other_version):
+        assert offline.answer(ANNA, SliceKind.PRICES, stale) is whole
+
+
 def test_only_answers_within_the_kept_rows_are_kept(engine: Engine, clock: FakeClock) -> None:
     offline = OfflineSlices(CountingSlices(engine), clock, price_list="L01", kept_rows=1)
     whole = offline.answer(ADMIN, SliceKind.PRODUCTS, None)
