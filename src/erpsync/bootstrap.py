@@ -198,7 +198,7 @@ async def build_services(
         runs,
         clock,
         overlap=timedelta(seconds=settings.sync_overlap_s),
-        history=timedelta(days=settings.run_history_days) if settings.run_history_days else None,
+        history=settings.run_history,
     )
     events = EventBus()
     events.listen(metrics.observe)

@@ -7,6 +7,7 @@ application starts, and an invalid value stops start-up with a message naming th
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -131,6 +132,11 @@ class Settings(BaseSettings):
     @property
     def hydrates_on_start(self) -> bool:
         return self.scheduler if self.hydrate_on_start is None else self.hydrate_on_start
+
+    @property
+    def run_history(self) -> timedelta | None:
+        """How long runs are kept (``None``: for ever)."""
+        return timedelta(days=self.run_history_days) if self.run_history_days else None
 
     @property
     def effective_erp_url(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,14 @@ def test_environment_variables_override(monkeypatch: pytest.MonkeyPatch) -> None
     settings = load_settings()
     assert not settings.embedded_demo_erp
     assert settings.safety_timeout_s == 30
+
+
+def test_runs_are_kept_thirty_days_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().run_history == timedelta(days=30)
+    monkeypatch.setenv("ERPSYNC_RUN_HISTORY_DAYS", "7")
+    assert load_settings().run_history == timedelta(days=7)
+    monkeypatch.setenv("ERPSYNC_RUN_HISTORY_DAYS", "0")
+    assert load_settings().run_history is None
 
 
 def test_a_toml_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
