@@ -11,8 +11,9 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Playwright, Request, sync_playwright
 
 from erpsync.testing.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.live_app import Agent, CoordinationLog, LiveApp, coordination_log, live_app
@@ -22,6 +23,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 #: own deadlines; short enough that a leaked session clears before the next test.
 LEASE_S = 12.0
 IDLE_TIMEOUT_S = 3.0
+SMART_SYNC_PATH = "/api/customers/smart-sync"
+RESUME_PATH = "/api/customers/resume-syncs"
 
 ContextFactory = Callable[..., BrowserContext]
 
@@ -76,6 +79,22 @@ def _screenshot_name(item: pytest.Item, index: int) -> Path:
     return ARTIFACTS / f"{safe}-page{index}.png"
 
 
+def _note_session(
+    asked: Request, app: LiveApp, who: Agent, opened: list[tuple[LiveApp, Agent, dict[str, str]]]
+) -> None:
+    if asked.method == "POST" and asked.url == f"{app.url}{SMART_SYNC_PATH}":
+        body = asked.post_data_json
+        opened.append((app, who, {"session_id": body["session_id"], "instance": body["instance"]}))
+
+
+def _say_lost_goodbyes(opened: list[tuple[LiveApp, Agent, dict[str, str]]]) -> None:
+    """The goodbyes of tabs that closed offline, behind a route or after another sign-in
+    never reached the server; their sessions would hold the next test's syncs until the lease
+    ran out. Each is said again (a session already closed is left as it is)."""
+    for app, who, session in opened:
+        httpx.post(f"{app.url}{RESUME_PATH}", json=session, headers=who.headers, timeout=10)
+
+
 @pytest.fixture
 def contexts(browser: Browser, request: pytest.FixtureRequest) -> Iterator[ContextFactory]:
     """Makes browser contexts for an app (Italian; signed in as ``who`` if given).
@@ -85,6 +104,8 @@ def contexts(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Conte
     """
     made: list[BrowserContext] = []
     apps: list[LiveApp] = []
+    #: Every form session a signed-in context opened, to say the goodbyes its tabs lost.
+    opened: list[tuple[LiveApp, Agent, dict[str, str]]] = []
 
     def make(app: LiveApp, who: Agent | None = None, **options: object) -> BrowserContext:
         context = browser.new_context(
@@ -93,6 +114,7 @@ def contexts(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Conte
         context.set_default_timeout(10_000)
         if who is not None:
             context.add_cookies([app.session_cookie(who)])  # type: ignore[list-item]
+            context.on("request", lambda asked: _note_session(asked, app, who, opened))
         made.append(context)
         if all(known is not app for known in apps):
             apps.append(app)
@@ -108,6 +130,7 @@ def contexts(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Conte
     for context in made:
         for page in context.pages:
             page.close()  # as a user closes a tab: the form says goodbye
+    _say_lost_goodbyes(opened)
     try:
         for app in apps:
             app.wait_sessions(0, paused=False, timeout=LEASE_S + 5)
