@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -79,33 +80,50 @@ def _screenshot_name(item: pytest.Item, index: int) -> Path:
     return ARTIFACTS / f"{safe}-page{index}.png"
 
 
-def _note_session(
-    asked: Request, app: LiveApp, who: Agent, opened: list[tuple[LiveApp, Agent, dict[str, str]]]
-) -> None:
+@dataclass(frozen=True)
+class OpenedSession:
+    """A form session a tab of a signed-in context opened: what its goodbye sends."""
+
+    app: LiveApp
+    who: Agent
+    goodbye: dict[str, str]
+
+
+def _note_session(asked: Request, app: LiveApp, who: Agent, opened: list[OpenedSession]) -> None:
     if asked.method == "POST" and asked.url == f"{app.url}{SMART_SYNC_PATH}":
         body = asked.post_data_json
-        opened.append((app, who, {"session_id": body["session_id"], "instance": body["instance"]}))
+        goodbye = {"session_id": body["session_id"], "instance": body["instance"]}
+        opened.append(OpenedSession(app, who, goodbye))
 
 
-def _say_lost_goodbyes(opened: list[tuple[LiveApp, Agent, dict[str, str]]]) -> None:
+def _say_lost_goodbyes(opened: list[OpenedSession]) -> None:
     """The goodbyes of tabs that closed offline, behind a route or after another sign-in
     never reached the server; their sessions would hold the next test's syncs until the lease
-    ran out. Each is said again (a session already closed is left as it is)."""
-    for app, who, session in opened:
-        httpx.post(f"{app.url}{RESUME_PATH}", json=session, headers=who.headers, timeout=10)
+    ran out. Each is said again, best effort: a session already closed is left as it is, and a
+    goodbye refused (a revoked sign-in) leaves the session to its lease."""
+    for session in opened:
+        httpx.post(
+            f"{session.app.url}{RESUME_PATH}",
+            json=session.goodbye,
+            headers=session.who.headers,
+            timeout=10,
+        )
 
 
 @pytest.fixture
 def contexts(browser: Browser, request: pytest.FixtureRequest) -> Iterator[ContextFactory]:
     """Makes browser contexts for an app (Italian; signed in as ``who`` if given).
 
-    After the test: a screenshot of every page if it failed, then the contexts close (their
-    order forms say goodbye) and every app used must be back to no open order form.
+    After the test: a screenshot of every page if it failed, then the tabs close (their order
+    forms say goodbye), the goodbyes a tab could not deliver are said again, and every app used
+    must be back to no open order form. That the tab's own goodbye ends its session is
+    ``test_form_sessions.py``'s to check, within half the lease; this teardown only keeps one
+    test's lost goodbyes from holding the next test's syncs.
     """
     made: list[BrowserContext] = []
     apps: list[LiveApp] = []
     #: Every form session a signed-in context opened, to say the goodbyes its tabs lost.
-    opened: list[tuple[LiveApp, Agent, dict[str, str]]] = []
+    opened: list[OpenedSession] = []
 
     def make(app: LiveApp, who: Agent | None = None, **options: object) -> BrowserContext:
         context = browser.new_context(
