@@ -54,7 +54,9 @@ def write(
             spec=spec,
             upserts=[r for r in records if existing.get(r.key) != r.content_hash],
             quarantined=[],
-            checkpoint=Checkpoint(cursor="c1", pages=1, counts=SyncCounts(fetched=len(items))),
+            checkpoint=Checkpoint(
+                cursor="c1", pages=1, counts=SyncCounts(fetched=len(items)), high_water_mark=NOW
+            ),
             written_at=NOW,
         )
 
@@ -76,6 +78,8 @@ def test_a_page_is_written_with_its_checkpoint(stores: Stores) -> None:
     run = stores.runs.get(run_id)
     assert run.checkpoint.cursor == "c1"
     assert run.checkpoint.pages == 1
+    assert run.checkpoint.high_water_mark == NOW
+    assert run.last_page_at == NOW
     assert run.counts.fetched == 2
     record = stores.mirror.get(CUSTOMERS, "C1")
     assert record is not None

@@ -24,6 +24,7 @@ DOMAIN_MAY_IMPORT = {
     "itertools",
     "json",
     "math",
+    "operator",
     "re",
     "types",
     "typing",

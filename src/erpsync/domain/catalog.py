@@ -7,9 +7,12 @@ update time, which fields feed the search) lives in the :class:`RecordSpec` entr
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
+from typing import Any
 
 from erpsync.domain.types import SyncType
 
@@ -21,6 +24,16 @@ class FieldKind(StrEnum):
     DATE = "date"
     DATETIME = "datetime"
     BOOL = "bool"
+
+
+Getter = Callable[[Mapping[str, Any]], tuple[Any, ...]]
+
+
+def values_of(names: tuple[str, ...]) -> Getter:
+    """A getter of the values of ``names`` as a tuple, at C speed: it is on every record."""
+    if len(names) > 1:
+        return operator.itemgetter(*names)
+    return lambda item: tuple(item[name] for name in names)
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,16 @@ class RecordSpec:
     def hashed_fields(self) -> tuple[str, ...]:
         """The fields whose change is a change: all but ``updated_at``."""
         return tuple(name for name in self.field_names if name != "updated_at")
+
+    @cached_property
+    def hashed_values(self) -> Getter:
+        """The hashed fields' values of an item, in order (``KeyError`` if one is missing)."""
+        return values_of(self.hashed_fields)
+
+    @cached_property
+    def field_values(self) -> Getter:
+        """The values of all the fields of a row, in order (``KeyError`` if one is missing)."""
+        return values_of(self.field_names)
 
     def field(self, name: str) -> FieldSpec:
         for f in self.fields:

@@ -125,12 +125,12 @@ def _clean_row(item: Mapping[str, Any], fields: tuple[FieldSpec, ...], where: st
     for name, parser, required, max_length, spec in _plan(fields):
         raw = get(name)
         value: Value
-        if raw is None or raw == "":
-            value = None
-        elif parser is None and type(raw) is str:
+        if parser is None and type(raw) is str:
             value = raw.strip() or None
             if value is not None and len(value) > max_length:
                 raise InvalidRecordError(f"{where}{name}: longer than {max_length} characters")
+        elif raw is None or raw == "":
+            value = None
         else:
             try:
                 value = (parser or _text)(raw, spec)
@@ -165,7 +165,7 @@ def _clean_children(item: Mapping[str, Any], child: ChildSpec) -> list[Row]:
 
 def raw_key(spec: RecordSpec, item: Any) -> str | None:
     """The item's key as text, if it has a usable one."""
-    if isinstance(item, Mapping):
+    if type(item) is dict or isinstance(item, Mapping):  # the ABC check alone costs more
         key = item.get(spec.key)
         if type(key) is str:
             return key.strip() or None
@@ -178,17 +178,23 @@ def content_hash(spec: RecordSpec, item: Mapping[str, Any]) -> str:
     """A digest of what the ERP says of a record, taken before validation so an unchanged
     record is recognised without parsing it. ``updated_at`` is left out: a touch is no change.
     """
-    parts = list(map(str, map(item.get, spec.hashed_fields)))
-    for child in spec.children:
-        rows = item.get(child.name)
-        if isinstance(rows, list):
-            for row in rows:
-                if isinstance(row, Mapping):
-                    parts.extend(str(row.get(f.name)) for f in child.fields)
-                parts.append("\x1e")
-        else:
-            parts.append(str(rows))
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+    try:
+        text = "\x1f".join(map(str, spec.hashed_values(item)))
+    except KeyError:  # a field the item does not have counts as None, as a get would give
+        text = "\x1f".join(map(str, map(item.get, spec.hashed_fields)))
+    if spec.children:
+        parts = [text]
+        for child in spec.children:
+            rows = item.get(child.name)
+            if isinstance(rows, list):
+                for row in rows:
+                    if isinstance(row, Mapping):
+                        parts.extend(str(row.get(f.name)) for f in child.fields)
+                    parts.append("\x1e")
+            else:
+                parts.append(str(rows))
+        text = "\x1f".join(parts)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def clean_record(spec: RecordSpec, item: Any, digest: str | None = None) -> CleanRecord:
@@ -198,7 +204,7 @@ def clean_record(spec: RecordSpec, item: Any, digest: str | None = None) -> Clea
         InvalidRecordError: the item is not an object, a required field is missing or a field
             does not parse as its declared kind.
     """
-    if not isinstance(item, Mapping):
+    if type(item) is not dict and not isinstance(item, Mapping):
         raise InvalidRecordError(f"expected an object, got {type(item).__name__}")
     values = _clean_row(item, spec.fields, "")
     children = {c.name: _clean_children(item, c) for c in spec.children}

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from erpsync.adapters.db.bulk import BulkUpsert, KeyList
+from erpsync.adapters.db.bulk import BulkUpsert, CompiledStatement, KeyList
 from erpsync.adapters.db.cluster import SqlRoleFence
 from erpsync.adapters.db.search_index import SEARCHABLE, pairs_index, trigram_index
 from erpsync.adapters.db.tables import child_tables, mirror_tables, quarantine, sync_runs
@@ -81,10 +81,11 @@ class SqlMirrorStore:
             f"RETURNING {_primary_key(table)}, row_hash, deleted_at"
             for name, table in mirror_tables.items()
         }
-        self._checkpoint = (
+        self._checkpoint = CompiledStatement(
+            engine,
             update(sync_runs)
             .where(sync_runs.c.id == bindparam("run_id"))
-            .values({name: bindparam(f"cp_{name}") for name in _CHECKPOINT_COLUMNS})
+            .values({name: bindparam(f"cp_{name}") for name in _CHECKPOINT_COLUMNS}),
         )
 
     def write_page(
@@ -138,8 +139,8 @@ class SqlMirrorStore:
             )
         checkpoint = write.checkpoint
         counts = checkpoint.counts
-        conn.execute(
-            self._checkpoint,
+        self._checkpoint.execute(
+            conn,
             {
                 "run_id": write.run_id,
                 "cp_cursor": checkpoint.cursor,
@@ -247,17 +248,21 @@ def upsert_rows(
 ) -> list[tuple[Any, ...]]:
     """The mirror rows of ``records``, in the table's column order: the fields, the
     bookkeeping (hash, the run that saw them, when, not deleted) and the search text."""
-    fields = spec.field_names
-    searchable = bool(spec.search_fields)
+    values = spec.field_values
+    if spec.search_fields:
+        return [
+            (
+                *values(record.values),
+                record.content_hash,
+                run_id,
+                written_at,
+                None,
+                search_text(spec, record.values),
+            )
+            for record in records
+        ]
     return [
-        (
-            *[record.values[f] for f in fields],
-            record.content_hash,
-            run_id,
-            written_at,
-            None,
-            *([search_text(spec, record.values)] if searchable else []),
-        )
+        (*values(record.values), record.content_hash, run_id, written_at, None)
         for record in records
     ]
 
