@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,6 +14,7 @@ from typing import Any
 from erpsync.domain.offline import SLICE_VERSION, SliceKind, SliceMark
 from erpsync.errors import InvalidInputError
 from erpsync.services.offline import SliceAnswer
+from erpsync.web.kept import KeptByIdentity
 
 #: The longest cursor the service hands out is far shorter (an agent code, a price list and
 #: two moments); ``since`` is refused past this.
@@ -112,26 +111,10 @@ def slice_bytes(answer: SliceAnswer) -> tuple[bytes, bytes]:
     return body, _compact(content)
 
 
-class SliceEncodings:
+class SliceEncodings(KeptByIdentity[SliceAnswer, tuple[bytes, bytes]]):
     """:func:`slice_bytes` of the answers served lately, by the answer itself: the service
     hands every device asking the same the same answer object (see
-    :class:`~erpsync.services.offline.OfflineSlices`), which is then encoded once. An entry
-    holds its answer, so no other object takes its id while it is kept."""
+    :class:`~erpsync.services.offline.OfflineSlices`), which is then encoded once."""
 
     def __init__(self, size: int = 64) -> None:
-        self._size = size
-        self._kept: OrderedDict[int, tuple[SliceAnswer, tuple[bytes, bytes]]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def of(self, answer: SliceAnswer) -> tuple[bytes, bytes]:
-        with self._lock:
-            kept = self._kept.get(id(answer))
-            if kept is not None and kept[0] is answer:
-                self._kept.move_to_end(id(answer))
-                return kept[1]
-        encoded = slice_bytes(answer)
-        with self._lock:
-            self._kept[id(answer)] = (answer, encoded)
-            while len(self._kept) > self._size:
-                self._kept.popitem(last=False)
-        return encoded
+        super().__init__(lambda answer: slice_bytes(answer), size)

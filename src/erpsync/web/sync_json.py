@@ -4,8 +4,11 @@ translate."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
+
+from sse_starlette import ServerSentEvent
 
 from erpsync.domain.answers import FormState, SmartSyncResult, SyncRequested
 from erpsync.domain.dispatch import Wait
@@ -15,6 +18,7 @@ from erpsync.domain.snapshot import OrderView, QueuedView, RunningView, Snapshot
 from erpsync.services.cluster import RoleView
 from erpsync.services.events import Event
 from erpsync.services.status import StatusReport, TypeReport
+from erpsync.web.kept import KeptByIdentity
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -261,7 +265,7 @@ PRIVATE_FIELDS = (
 )
 
 
-def event_json(event: Event, viewer: int) -> dict[str, Any]:
+def event_json(event: Event, viewer: int | None) -> dict[str, Any]:
     """A coordination step for the live stream of user ``viewer``: another user's order form
     shows as a count (``sessions``), never by its id, another user's order without what it
     is; nobody is told who owns them. The viewer's own steps say ``mine``."""
@@ -273,3 +277,26 @@ def event_json(event: Event, viewer: int) -> dict[str, Any]:
         for name in PRIVATE_FIELDS:
             fields.pop(name, None)
     return {"seq": event.seq, "action": event.action.value, "at": event.at.isoformat(), **fields}
+
+
+def _messages(event: Event) -> tuple[bytes, bytes]:
+    """The step as a Server-Sent Event: for anyone but its owner, and for its owner."""
+    owner = event.fields.get("owner")
+    others = _message(event, viewer=None)
+    return others, (others if owner is None else _message(event, viewer=owner))
+
+
+def _message(event: Event, viewer: int | None) -> bytes:
+    data = json.dumps(event_json(event, viewer), default=str)
+    return ServerSentEvent(data, event=event.action.value).encode()
+
+
+#: Every stream gets every step: each is encoded once, not once a stream.
+_MESSAGES = KeptByIdentity(_messages, size=512)
+
+
+def event_message(event: Event, viewer: int) -> bytes:
+    """The step as the Server-Sent Event of :func:`event_json` for user ``viewer``."""
+    others, mine = _MESSAGES.of(event)
+    owner = event.fields.get("owner")
+    return mine if owner is not None and owner == viewer else others

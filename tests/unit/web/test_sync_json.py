@@ -3,12 +3,16 @@ full, everyone else's as counts and places in line."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
+
+import pytest
 
 from erpsync.domain.snapshot import OrderView
 from erpsync.services.events import Event, EventAction
 from erpsync.services.status import build_report
+from erpsync.web import sync_json
 from erpsync.web.sync_json import event_json, orders_json
 from tests.unit.adapters.test_metrics import idle_snapshot
 from tests.unit.services.test_status import ROLE
@@ -61,6 +65,37 @@ def test_a_form_session_is_named_to_its_owner_only() -> None:
         "at": T.isoformat(),
         "sessions": 2,
     }
+
+
+def data_of(message: bytes) -> dict[str, object]:
+    lines = message.decode().split("\r\n")
+    assert lines[0].startswith("event: ") and lines[-2:] == ["", ""], message
+    (data,) = [line.removeprefix("data: ") for line in lines if line.startswith("data: ")]
+    loaded: dict[str, object] = json.loads(data)
+    return loaded
+
+
+def test_a_step_goes_to_every_stream_as_the_event_of_that_viewer_encoded_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    encoded: list[tuple[int, int | None]] = []
+    real = sync_json.event_json
+
+    def counted(event: Event, viewer: int | None) -> dict[str, object]:
+        encoded.append((event.seq, viewer))
+        return real(event, viewer)
+
+    monkeypatch.setattr(sync_json, "event_json", counted)
+    step = placed_event(ANNA)
+    for _ in range(3):
+        assert data_of(sync_json.event_message(step, ANNA)) == real(step, ANNA)
+        for viewer in (BRUNO, 99):
+            assert data_of(sync_json.event_message(step, viewer)) == real(step, BRUNO)
+    assert sync_json.event_message(step, ANNA).startswith(b"event: submission_retried\r\n")
+    assert sorted(encoded, key=str) == [(41, ANNA), (41, None)], "once for its owner, once else"
+    ownerless = Event(42, EventAction.SYNCS_RESUMED, T, {"reason": "last_form_closed"})
+    assert sync_json.event_message(ownerless, ANNA) == sync_json.event_message(ownerless, BRUNO)
+    assert encoded[2:] == [(42, None)]
 
 
 def orders_report() -> object:

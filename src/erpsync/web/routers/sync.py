@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
-from sse_starlette import EventSourceResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from erpsync.domain.commands import ChangeSchedule, RequestAll, RequestSync
 from erpsync.domain.schedule import (
@@ -27,7 +26,7 @@ from erpsync.web.deps import AdminUser, ControlDep, CurrentUser, ServicesDep, St
 from erpsync.web.inputs import WholeNumber
 from erpsync.web.openapi import errors
 from erpsync.web.sync_json import (
-    event_json,
+    event_message,
     requested_json,
     run_json,
     schedule_json,
@@ -143,18 +142,22 @@ for _type in SyncType:
     response_class=EventSourceResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "one event a step"}},
 )
-async def events(request: Request, services: ServicesDep, user: CurrentUser) -> EventSourceResponse:
-    """Server-Sent Events: one event per coordination step, named by its action."""
+async def events(services: ServicesDep, user: CurrentUser) -> EventSourceResponse:
+    """Server-Sent Events: one event per coordination step, named by its action.
 
-    async def stream() -> AsyncIterator[dict[str, str]]:
+    The steps that came together (a form's open and its smart sync are several) go out in one
+    write: each stream costs the server a send per write, and every stream gets every step
+    (each encoded once for all of them: :func:`~erpsync.web.sync_json.event_message`).
+    The response itself notices a disconnect and ends the stream; it sends a ping every 15 s.
+    """
+
+    async def stream() -> AsyncIterator[bytes]:
         async with services.events.subscribe() as queue:
-            yield {"event": "hello", "data": json.dumps({"subscribed": True})}
-            while not await request.is_disconnected():
-                try:
-                    event = await asyncio.wait_for(queue.get(), timeout=15)
-                except TimeoutError:
-                    continue
-                data = json.dumps(event_json(event, user.id), default=str)
-                yield {"event": event.action, "data": data}
+            yield ServerSentEvent(json.dumps({"subscribed": True}), event="hello").encode()
+            while True:
+                events = [await queue.get()]
+                while not queue.empty():
+                    events.append(queue.get_nowait())
+                yield b"".join(event_message(event, user.id) for event in events)
 
     return EventSourceResponse(stream(), ping=15)
