@@ -5,7 +5,7 @@ sent again and placed once."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -142,8 +142,11 @@ def test_the_answer_to_a_send_does_not_undo_a_newer_step(
     clock moves only as the test says, and never as far as the next 5 s poll."""
     draft = make_draft(live, agent, "late-send-answer")
     page = contexts(live, agent).new_page()
-    page.clock.install()
-    page.clock.pause_at(datetime.now(UTC))
+    # The fake clock runs from its install until it is paused: pausing it at "now" as read
+    # here may ask it to go back, by as long as the message takes to reach the browser.
+    started = datetime.now(UTC)
+    page.clock.install(time=started)
+    page.clock.pause_at(started + timedelta(seconds=2))
     answers: list[tuple[Route, APIResponse]] = []
     page.route(f"**/api/drafts/{draft['id']}/submit", lambda r: answers.append((r, r.fetch())))
     with page.expect_response("**/api/sync/events"):

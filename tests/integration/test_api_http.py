@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from erpsync.services.events import EventBus
 from erpsync.settings import load_settings
 from erpsync.web.app import create_app
 from tests.support import free_port, serve_in_thread
@@ -26,6 +27,7 @@ class Running:
     agent: dict[str, str]
     admin: dict[str, str]
     erp: dict[str, str]
+    events: EventBus
 
     def client(self, headers: dict[str, str]) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
@@ -67,6 +69,7 @@ def app(tmp_path: object) -> Iterator[Running]:
             {"Authorization": f"Bearer {accounts.issue_token('agente')}"},
             {"Authorization": f"Bearer {accounts.issue_token('ufficio')}"},
             {"Authorization": "Bearer demo-token"},
+            application.state.services.events,
         )
 
 
@@ -193,6 +196,16 @@ def test_the_event_stream_reports_each_step(app: Running) -> None:
                         break
         assert events[:3] == ["hello", "sync_requested", "sync_queued"]
         assert "sync_started" in events
+
+
+def test_a_stream_its_client_left_stops_listening(app: Running) -> None:
+    with app.client(app.agent) as client, client.stream("GET", "/api/sync/events") as stream:
+        assert next(stream.iter_lines()) == "event: hello"
+        assert app.events.subscribers == 1
+    deadline = time.monotonic() + 10
+    while app.events.subscribers and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert app.events.subscribers == 0
 
 
 async def test_many_concurrent_triggers_and_smart_syncs_never_overlap_at_the_erp(

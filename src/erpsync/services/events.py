@@ -133,6 +133,11 @@ class EventBus:
         self._listeners.append(listener)
 
     @property
+    def subscribers(self) -> int:
+        """How many live feeds are subscribed (an event stream each)."""
+        return len(self._subscribers)
+
+    @property
     def recent(self) -> list[Event]:
         """The latest events, oldest first."""
         return list(self._recent)
