@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -45,20 +46,33 @@ def _tags(if_none_match: str) -> set[str]:
     return tags
 
 
-def cacheable_response(
-    request: Request, body: bytes, media_type: str, *, validated: bytes | None = None
-) -> Response:
-    """``body`` with its strong ETag, gzip-encoded when accepted, or 304 when the client
-    holds it already. The tag is the digest of ``validated`` (the body without what only
-    says when it was served), of ``body`` by default."""
+@dataclass(frozen=True)
+class Cacheable:
+    """A body made ready once to be served many times: its bytes, its ETag's digest and its
+    gzip encoding (hashing and compressing cost more than serving it)."""
+
+    body: bytes
+    digest: str
+    gzipped: bytes
+
+
+def cacheable(body: bytes, *, validated: bytes | None = None) -> Cacheable:
+    """``body`` ready to serve; its tag is the digest of ``validated`` (the body without what
+    only says when it was served), of ``body`` by default."""
     digest = hashlib.sha256(body if validated is None else validated).hexdigest()[:32]
+    return Cacheable(body, digest, gzip.compress(body, compresslevel=6, mtime=0))
+
+
+def cacheable_response(request: Request, ready: Cacheable, media_type: str) -> Response:
+    """The body with its strong ETag, gzip-encoded when accepted, or 304 when the client
+    holds it already."""
     gzipped = accepts_gzip(request.headers.get("accept-encoding", ""))
-    etag = f'"{digest}{_GZIP_SUFFIX}"' if gzipped else f'"{digest}"'
+    etag = f'"{ready.digest}{_GZIP_SUFFIX}"' if gzipped else f'"{ready.digest}"'
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
     known = _tags(request.headers.get("if-none-match", ""))
-    if digest in known or "*" in known:
+    if ready.digest in known or "*" in known:
         return Response(status_code=304, headers=headers)
     if gzipped:
-        body = gzip.compress(body, compresslevel=6, mtime=0)
         headers["Content-Encoding"] = "gzip"
-    return Response(body, media_type=media_type, headers=headers)
+        return Response(ready.gzipped, media_type=media_type, headers=headers)
+    return Response(ready.body, media_type=media_type, headers=headers)

@@ -14,6 +14,7 @@ from typing import Any
 from erpsync.domain.offline import SLICE_VERSION, SliceKind, SliceMark
 from erpsync.errors import InvalidInputError
 from erpsync.services.offline import SliceAnswer
+from erpsync.web.cacheable import Cacheable, cacheable
 from erpsync.web.kept import KeptByIdentity
 
 #: The longest cursor the service hands out is far shorter (an agent code, a price list and
@@ -111,10 +112,15 @@ def slice_bytes(answer: SliceAnswer) -> tuple[bytes, bytes]:
     return body, _compact(content)
 
 
-class SliceEncodings(KeptByIdentity[SliceAnswer, tuple[bytes, bytes]]):
-    """:func:`slice_bytes` of the answers served lately, by the answer itself: the service
-    hands every device asking the same the same answer object (see
+class SliceEncodings(KeptByIdentity[SliceAnswer, Cacheable]):
+    """The answers served lately, encoded (:func:`slice_bytes`), tagged and compressed, by the
+    answer itself: the service hands every device asking the same the same answer object (see
     :class:`~erpsync.services.offline.OfflineSlices`), which is then encoded once."""
 
     def __init__(self, size: int = 64) -> None:
-        super().__init__(lambda answer: slice_bytes(answer), size)
+        super().__init__(_ready, size)
+
+
+def _ready(answer: SliceAnswer) -> Cacheable:
+    body, content = slice_bytes(answer)
+    return cacheable(body, validated=content)

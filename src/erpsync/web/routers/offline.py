@@ -63,8 +63,7 @@ def _slice(
     kind: SliceKind, request: Request, user: CurrentUser, offline: OfflineDep, since: str | None
 ) -> Response:
     answer = offline.answer(user, kind, parse_since(since))
-    body, content = _ENCODINGS.of(answer)
-    return cacheable_response(request, body, "application/json", validated=content)
+    return cacheable_response(request, _ENCODINGS.of(answer), "application/json")
 
 
 @router.get("/customers", responses=_RESPONSES, response_model=None)
