@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import uvicorn
 
 from erpsync.demo_erp.app import create_demo_erp_app
@@ -22,9 +25,21 @@ def demo_erp_server(
         settings = uvicorn.Config(
             app, host=host, port=port, log_config=None, log_level="warning", access_log=False
         )
-    else:
-        settings = uvicorn.Config(app, host=host, port=port, log_level="info")
+        return EmbeddedServer(settings)
+    settings = uvicorn.Config(app, host=host, port=port, log_level="info")
     return uvicorn.Server(settings)
+
+
+class EmbeddedServer(uvicorn.Server):
+    """A server beside the app, in its process, that leaves the signals to the app's server.
+
+    uvicorn's own would take Ctrl-C for itself and stop first, so a sync still running while
+    the app shuts down would lose its ERP; the app stops it last instead, once its syncs have.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def run_demo_erp(host: str, port: int, config: DemoErpConfig) -> None:
