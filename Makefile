@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/offline_slice.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/event_fanout.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
