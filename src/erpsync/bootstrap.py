@@ -124,6 +124,10 @@ async def _running_demo_erp(url: str) -> bool:
     raise ConfigurationError(f"{url} is taken by something that is not the demo ERP")
 
 
+#: How long the embedded demo ERP's graceful stop may take before its connections are dropped.
+DEMO_ERP_STOP_S = 5.0
+
+
 async def start_demo_erp(settings: Settings, stack: AsyncExitStack) -> None:
     """Serve the embedded demo ERP on its own port, in this event loop, until the stack closes.
 
@@ -140,6 +144,10 @@ async def start_demo_erp(settings: Settings, stack: AsyncExitStack) -> None:
 
     async def stop() -> None:
         server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            # the app's syncs have stopped: a connection still open is not waited for long
+            await asyncio.wait_for(asyncio.shield(task), DEMO_ERP_STOP_S)
+        server.force_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await task
 

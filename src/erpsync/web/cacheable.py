@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -48,19 +49,23 @@ def _tags(if_none_match: str) -> set[str]:
 
 @dataclass(frozen=True)
 class Cacheable:
-    """A body made ready once to be served many times: its bytes, its ETag's digest and its
-    gzip encoding (hashing and compressing cost more than serving it)."""
+    """A body made ready once to be served many times: its bytes, its ETag's digest and,
+    once a client asks for it, its gzip encoding (hashing and compressing cost more than
+    serving it; a 304 needs neither the body nor its encoding)."""
 
     body: bytes
     digest: str
-    gzipped: bytes
+
+    @cached_property
+    def gzipped(self) -> bytes:
+        return gzip.compress(self.body, compresslevel=6, mtime=0)
 
 
 def cacheable(body: bytes, *, validated: bytes | None = None) -> Cacheable:
     """``body`` ready to serve; its tag is the digest of ``validated`` (the body without what
     only says when it was served), of ``body`` by default."""
     digest = hashlib.sha256(body if validated is None else validated).hexdigest()[:32]
-    return Cacheable(body, digest, gzip.compress(body, compresslevel=6, mtime=0))
+    return Cacheable(body, digest)
 
 
 def cacheable_response(request: Request, ready: Cacheable, media_type: str) -> Response:
