@@ -200,7 +200,8 @@ def test_the_event_stream_reports_each_step(app: Running) -> None:
 
 def test_a_stream_its_client_left_stops_listening(app: Running) -> None:
     with app.client(app.agent) as client, client.stream("GET", "/api/sync/events") as stream:
-        assert next(stream.iter_lines()) == "event: hello"
+        lines = stream.iter_lines()  # kept: a line iterator let go closes the stream
+        assert next(lines) == "event: hello"
         assert app.events.subscribers == 1
     deadline = time.monotonic() + 10
     while app.events.subscribers and time.monotonic() < deadline:
