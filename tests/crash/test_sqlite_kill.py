@@ -177,6 +177,14 @@ def wait_while_alive(server: Server, seconds: float) -> None:
         time.sleep(min(POLL_S, max(0.0, until - time.monotonic())))
 
 
+def wait_for_a_run(site: Site, timeout_s: float = 5.0) -> None:
+    """Until a run is running (at once, mostly): the moment drawn may fall between two."""
+    until = time.monotonic() + timeout_s
+    while not runs(site.engine, status="running") and time.monotonic() < until:
+        assert site.server.process.alive(), f"the service died:\n{site.server.process.log_tail()}"
+        time.sleep(0.005)
+
+
 def running_in_api(api: Api) -> list[str]:
     return [f"run {r['id']} ({r['type']})" for r in api.runs() if r["status"] == "running"]
 
@@ -193,6 +201,7 @@ def crash_once(number: int, site: Site, drafts: Drafts, rng: random.Random) -> T
     site.admin.request_sync(None)
     drafts.save(f"t{number}-during")
     wait_while_alive(site.server, trial.kill_after_s - (time.monotonic() - asked))
+    wait_for_a_run(site)  # not in the instant between one type's run and the next one's
     site.kill()
 
     erp.slow_pages(0)
