@@ -138,8 +138,9 @@ class CompiledStatement:
         ]
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> None:
+        # None goes through the processor too, as SQLAlchemy sends it (JSON's None is 'null')
         values = [
-            value if (value := params[name]) is None or process is None else process(value)
+            params[name] if process is None else process(params[name])
             for name, process in self._processors
         ]
         if self._positional:
