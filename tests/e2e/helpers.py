@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Route
 
 from tests.e2e.live_app import POLL_S, Agent, LiveApp
 
@@ -112,3 +113,24 @@ def eventually(page: Page, check: Callable[[], Any], what: str, timeout_s: float
             return found
         page.wait_for_timeout(POLL_S * 1000)
     raise AssertionError(f"gave up after {timeout_s} s waiting for {what}")
+
+
+class HeldScript:
+    """A script of the page held back until :meth:`release`: the page shows, and can be typed
+    in, before its script is ready, as on a slow phone."""
+
+    def __init__(self, page: Page, name: str) -> None:
+        self._held: list[Route] = []
+        self._released = False
+        page.route(re.compile(rf"/static/{re.escape(name)}$"), self._route)
+
+    def _route(self, route: Route) -> None:
+        if self._released:
+            route.continue_()
+        else:
+            self._held.append(route)
+
+    def release(self) -> None:
+        self._released = True  # one asked after this goes at once
+        for route in self._held:
+            route.continue_()

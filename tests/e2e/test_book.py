@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ContextFactory
+from tests.e2e.helpers import HeldScript, customers_of
 from tests.e2e.live_app import Agent, LiveApp
 from tests.e2e.pages import OrderForm, saved_banner
 
@@ -91,3 +92,18 @@ def test_from_the_customer_list_to_a_repeated_order(
     assert [li["productCode"] for li in drafts[0]["lines"]] == [
         li["productCode"] for li in sorted(order["lines"], key=lambda li: li["lineNo"])
     ]
+
+
+def test_what_is_typed_before_the_list_is_ready_is_searched(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    customer = customers_of(live, agent, 1)[0]
+    page = contexts(live, agent).new_page()
+    script = HeldScript(page, "book.js")
+    page.goto(f"{live.url}/customers", wait_until="commit")
+    page.locator("#customer-filter").fill(customer["code"])
+    script.release()
+
+    link = page.locator("#customer-list a").filter(has_text=customer["name"])
+    expect(link).to_have_count(1)
+    expect(page).to_have_url(f"{live.url}/customers?q={customer['code']}")

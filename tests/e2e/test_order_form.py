@@ -8,7 +8,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ContextFactory
-from tests.e2e.helpers import customers_of, erp_admin, make_draft, new_erp_customer, products
+from tests.e2e.helpers import (
+    HeldScript,
+    customers_of,
+    erp_admin,
+    make_draft,
+    new_erp_customer,
+    products,
+)
 from tests.e2e.live_app import Agent, LiveApp, fields
 from tests.e2e.pages import OrderForm
 
@@ -301,3 +308,20 @@ def test_a_device_holding_a_slice_answers_at_once_and_shows_new_customers_after_
             expect(page.locator("body")).to_have_attribute("data-device-data", "current")
         finally:
             erp.patch("/admin/faults", json={"slow_page_seconds": 0}).raise_for_status()
+
+
+def test_what_is_typed_before_the_form_is_ready_is_searched(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    """On a slow phone the agent types while the form's script still loads: the search runs
+    once it is ready, not only at the next keystroke."""
+    customer = customers_of(live, agent, 1)[0]
+    page = contexts(live, agent).new_page()
+    script = HeldScript(page, "device.js")  # the form's module waits for it
+    page.goto(f"{live.url}/orders/new", wait_until="commit")
+    page.locator("#customer-search").fill(customer["name"])
+    assert page.evaluate("document.body.dataset.smartSync") is None, "the form was ready"
+    script.release()
+
+    option = page.locator("#customer-results li[data-index]", has_text=customer["code"])
+    expect(option.first).to_be_visible()

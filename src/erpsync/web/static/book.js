@@ -50,4 +50,7 @@ if (filter) {
     clearTimeout(timer);
     timer = setTimeout(run, DEBOUNCE_MS);
   });
+  // Typed before this script was ready: the list shown is the one for the address's query.
+  const shown = new URLSearchParams(location.search).get("q") || "";
+  if (filter.value.trim() !== shown.trim()) run();
 }

@@ -28,6 +28,9 @@ export class SearchPicker {
       const option = event.target.closest("li[data-index]");
       if (option) this.pick(Number(option.dataset.index));
     });
+    // Typed before the page's script was ready (a slow phone, the device's store still
+    // opening): that input event came before this listener, so the search runs now.
+    if (document.activeElement === input && input.value.trim()) this.schedule();
   }
 
   schedule() {
