@@ -419,14 +419,6 @@ def _notes(settings: BenchSettings, load: Phase) -> list[str]:
             "the load generator's own loop lagged (p99 above "
             f"{LAG_WARNING_S * 1000:.0f} ms): part of the loaded latency is the generator's"
         )
-    # The last second's lag: every agent closing its form at once as the phase ends.
-    wave = max(load.lag[-10:], default=0.0)
-    if wave > LAG_WARNING_S:
-        notes.append(
-            f"the load generator's own loop lagged up to {wave * 1000:.0f} ms as every agent "
-            "closed its form at once: a request is timed from when the generator starts it, so "
-            "the phase end's latencies include the generator's own queue"
-        )
     cpu = load.cpu
     if cpu is not None and cpu.others > OTHERS_WARNING_PCT:
         notes.append(

@@ -6,11 +6,12 @@ Customer Sync in the background as the page runs it, then the device's slice bro
 date), heartbeats and activity reports while it is open, customers and products searched as
 typed and a product's price, one to five drafts saved under ids it chose, now and then the sync
 status or the dashboard's event stream, then "Fatto" (resume-syncs) and a pause away from the
-form. Searches come from the device when it holds a slice and prices once its slice has caught
-up (see ``load_device.py``); from the server before that, when the device finds nothing, and for
-agents without a device (``--form-search server``: one request a keystroke, as the picker does
-past its debounce). Requests are closed-loop: an agent waits for an answer before its next
-keystroke, so a slow server slows its agents instead of piling requests up.
+form; the goodbyes of the forms still open as the phase ends go out together, as a wave
+(:class:`Wave`). Searches come from the device when it holds a slice and prices once its slice
+has caught up (see ``load_device.py``); from the server before that, when the device finds
+nothing, and for agents without a device (``--form-search server``: one request a keystroke, as
+the picker does past its debounce). Requests are closed-loop: an agent waits for an answer
+before its next keystroke, so a slow server slows its agents instead of piling requests up.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
+import json
 import math
 import random
 import ssl
@@ -53,6 +55,9 @@ FORM_TIMING = form_timing(
 )
 REQUEST_TIMEOUT_S = 30.0
 SMART_SYNC = "POST /api/customers/smart-sync"
+RESUME_PATH = "/api/customers/resume-syncs"
+CLOSE = f"POST {RESUME_PATH}"
+WAVE = f"{CLOSE} (phase end)"
 #: Idle connections are let go before uvicorn's own 5 s keep-alive closes them under a request.
 KEEPALIVE_S = 4.0
 
@@ -159,6 +164,97 @@ class Recorder:
         return answer
 
 
+class Wave:
+    """The goodbyes of every form still open as the phase ends, sent as one wave.
+
+    The agents share this process's one event loop: through their own clients their goodbyes
+    would leave one after another, as fast as the loop got to each, and each would be timed
+    from before the loop's own queue (a few hundred ms of the generator's work, not the
+    server's). A phone each sends them within a moment of each other. So each goodbye is
+    written on a connection of its own, opened beforehand, all of them in one go, and timed
+    from that moment to the end of its answer: the server meets them all at once, and each
+    time is the server's and the wire's.
+    """
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self._goodbyes: list[tuple[FormTab, bytes, bool]] = []
+
+    def join(self, tab: FormTab, body: dict[str, Any], was_known: bool) -> None:
+        payload = json.dumps(body).encode()
+        url = tab.client.base_url
+        head = (
+            f"POST {RESUME_PATH} HTTP/1.1\r\n"
+            f"Host: {url.host}:{url.port}\r\n"
+            f"Authorization: {tab.client.headers['Authorization']}\r\n"
+            "Content-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        self._goodbyes.append((tab, head.encode() + payload, was_known))
+
+    def __len__(self) -> int:
+        return len(self._goodbyes)
+
+    async def send(self) -> None:
+        goodbyes, self._goodbyes = self._goodbyes, []
+        if not goodbyes:
+            return
+        url = goodbyes[0][0].client.base_url
+        assert url.host and url.port, "the server's address"
+        connections = await asyncio.gather(
+            *(asyncio.open_connection(url.host, url.port) for _ in goodbyes)
+        )
+        started = time.perf_counter()
+        for (_, request, _), (_, writer) in zip(goodbyes, connections, strict=True):
+            writer.write(request)  # on the socket at once: nothing is buffered yet
+        await asyncio.gather(
+            *(self._answer(g, c, started) for g, c in zip(goodbyes, connections, strict=True))
+        )
+
+    async def _answer(
+        self,
+        goodbye: tuple[FormTab, bytes, bool],
+        connection: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+        started: float,
+    ) -> None:
+        tab, _, was_known = goodbye
+        reader, writer = connection
+        answer: dict[str, Any] | None = None
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT_S)
+            status, length = _status_and_length(head)
+            body = await asyncio.wait_for(reader.readexactly(length), REQUEST_TIMEOUT_S)
+            ended = time.perf_counter()
+            if status >= 400:
+                self.recorder.sample(WAVE, started, f"HTTP {status}", ended=ended)
+            else:
+                answer = json.loads(body)
+                self.recorder.sample(WAVE, started, ended=ended)
+        except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError) as exc:
+            self.recorder.sample(WAVE, started, type(exc).__name__)
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+        tab.goodbye_answered(answer, was_known)
+
+
+def _status_and_length(head: bytes) -> tuple[int, int]:
+    """An HTTP/1.1 answer's status and ``Content-Length``, from its head.
+
+    Raises:
+        ValueError: a head without either.
+    """
+    status_line, *fields = head.decode("latin-1").split("\r\n")
+    status = int(status_line.split(" ", 2)[1])
+    for line in fields:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            return status, int(value)
+    raise ValueError("an answer without Content-Length")
+
+
 @dataclass
 class Deadline:
     """The phase's end; ``think`` sleeps unless the phase ends first."""
@@ -202,6 +298,8 @@ class FormTab:
     registering: asyncio.Task[None] | None = None
     heart: asyncio.Task[None] | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    #: Where the goodbye goes when the phase ends with the form open.
+    wave: Wave | None = None
 
     def _post(
         self,
@@ -295,7 +393,8 @@ class FormTab:
 
     async def close(self, *, at_end: bool = False) -> None:
         """Close the form ("Fatto"): wait for a smart sync still in flight, then say goodbye.
-        ``at_end``: every agent closes at once as the phase ends, a wave timed apart."""
+        ``at_end``: every agent closes at once as the phase ends; the goodbye joins the
+        :class:`Wave`, sent with all the others."""
         if self.registering is not None:
             with contextlib.suppress(Exception):
                 await self.registering
@@ -305,12 +404,14 @@ class FormTab:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        route = "POST /api/customers/resume-syncs"
-        answer = await self._post(
-            f"{route} (phase end)" if at_end else route,
-            "/api/customers/resume-syncs",
-            {"session_id": self.id, "instance": self.instance},
-        )
+        body = {"session_id": self.id, "instance": self.instance}
+        if at_end and self.wave is not None:
+            self.wave.join(self, body, was_known)
+            return
+        answer = await self._post(CLOSE, RESUME_PATH, body)
+        self.goodbye_answered(answer, was_known)
+
+    def goodbye_answered(self, answer: dict[str, Any] | None, was_known: bool) -> None:
         if answer is not None and was_known and not answer.get("closed"):
             self.tally.not_closed += 1
             self._incident("resume-syncs answered closed=false")
@@ -337,9 +438,11 @@ class Agent:
         pace: Pace,
         deadline: Deadline,
         device: DeviceSlice | None = None,
+        wave: Wave | None = None,
     ) -> None:
         self.identity = identity
         self.device = device
+        self.wave = wave
         self.client = client
         self.recorder = recorder
         self.pace = pace
@@ -360,7 +463,9 @@ class Agent:
                 await self.deadline.think(self.pace.away)
 
     async def session(self) -> None:
-        tab = FormTab(self.client, self.recorder, self.tally, self.identity.name, self.device)
+        tab = FormTab(
+            self.client, self.recorder, self.tally, self.identity.name, self.device, wave=self.wave
+        )
         tab.open()
         dashboard: asyncio.Task[None] | None = None
         try:
@@ -573,6 +678,7 @@ async def run_phase(
     search and price asked of the server)."""
     thinking = Pace().scaled(pace)
     recorder = Recorder()
+    wave = Wave(recorder)
     lags: list[float] = []
     tls = ssl.create_default_context()  # unused on http://, but built once, not per client
     async with contextlib.AsyncExitStack() as stack:
@@ -583,13 +689,14 @@ async def run_phase(
             rng = random.Random(f"{seed}:{identity.name}")
             device = devices.get(identity.name) if devices else None
             agents.append(
-                Agent(identity, client, recorder, thinking, Deadline(deadline, rng), device)
+                Agent(identity, client, recorder, thinking, Deadline(deadline, rng), device, wave)
             )
         started = datetime.now(UTC)
         recorder.origin = time.perf_counter()
         lag = asyncio.create_task(watch_lag(lags))
         spread = random.Random(seed)
         await asyncio.gather(*(a.run(spread.uniform(0, ramp_s)) for a in agents))
+        await wave.send()
         ended = datetime.now(UTC)
         lag.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -3,7 +3,9 @@ machinery (server subprocess, users, agents, checks) with a few agents for a few
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -11,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
+import httpx
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -273,6 +276,57 @@ def test_a_device_proposes_the_price_in_force_today_of_its_price_list(
     assert device.proposed_price("P1", datetime(2026, 12, 1).date()) == "10.00"
     assert device.proposed_price("P1", datetime(2026, 3, 1).date()) == "9.00"
     assert device.proposed_price("P2", datetime(2026, 3, 1).date()) is None
+
+
+@pytest.mark.timeout(30)
+async def test_the_wave_sends_every_goodbye_before_any_answer_and_reads_each_one(
+    bench: SimpleNamespace,
+) -> None:
+    agents = bench.load_agents
+    arrived: list[dict[str, str]] = []
+    everyone_in = asyncio.Event()
+
+    async def server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert b"Authorization: Bearer t-" in head
+        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        body = json.loads(await reader.readexactly(length))
+        arrived.append(body)
+        if len(arrived) == 3:
+            everyone_in.set()
+        await asyncio.wait_for(everyone_in.wait(), 10)  # no answer before the last goodbye
+        status, answer = (409, {}) if body["session_id"] == "refused" else (200, {"closed": False})
+        payload = json.dumps(answer).encode()
+        writer.write(
+            b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+            % (status, len(payload))
+            + payload
+        )
+        await writer.drain()
+        writer.close()
+
+    listening = await asyncio.start_server(server, "127.0.0.1", 0)
+    port = listening.sockets[0].getsockname()[1]
+    recorder, tally = agents.Recorder(), bench.load_report.Tally()
+    wave = agents.Wave(recorder)
+    clients = []
+    async with listening:
+        for n, session in enumerate(("one", "two", "refused")):
+            client = httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer t-{n}"}
+            )
+            clients.append(client)
+            tab = agents.FormTab(client, recorder, tally, f"agent{n}", id=session)
+            wave.join(tab, {"session_id": session, "instance": "i"}, was_known=n == 0)
+        await wave.send()
+    for client in clients:
+        await client.aclose()
+
+    assert sorted(b["session_id"] for b in arrived) == ["one", "refused", "two"]
+    assert [s.route for s in recorder.samples] == [agents.WAVE] * 3
+    assert sorted(str(s.error) for s in recorder.samples) == ["HTTP 409", "None", "None"]
+    assert tally.not_closed == 1  # the one known to be open, answered closed=false
+    assert len(wave) == 0
 
 
 def a_few_agents(bench: SimpleNamespace, **overrides: object) -> object:
