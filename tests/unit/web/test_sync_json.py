@@ -3,6 +3,7 @@ full, everyone else's as counts and places in line."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from erpsync.domain.snapshot import OrderView
 from erpsync.services.events import Event, EventAction
 from erpsync.services.status import build_report
 from erpsync.web import sync_json
+from erpsync.web.routers.sync import event_writes
 from erpsync.web.sync_json import event_json, orders_json
 from tests.unit.adapters.test_metrics import idle_snapshot
 from tests.unit.services.test_status import ROLE
@@ -135,3 +137,21 @@ def test_an_admin_sees_whose_every_order_is() -> None:
         ("draft-anna-0001", "A01"),
         ("draft-bruno-0001", "A02"),
     ]
+
+
+async def test_the_steps_queued_together_go_out_in_one_write_each_as_its_viewer_sees_it() -> None:
+    queue: asyncio.Queue[Event] = asyncio.Queue()
+    steps = [placed_event(ANNA), placed_event(BRUNO), replace(placed_event(ANNA), seq=42)]
+    for step in steps:
+        queue.put_nowait(step)
+    writes = event_writes(queue, ANNA)
+
+    first = await anext(writes)
+    assert first == b"".join(sync_json.event_message(step, ANNA) for step in steps)
+    assert first.count(b"event: ") == 3
+    later = asyncio.ensure_future(anext(writes))
+    await asyncio.sleep(0)
+    assert not later.done(), "a write waits for the next step"
+    queue.put_nowait(placed_event(BRUNO))
+    assert await later == sync_json.event_message(placed_event(BRUNO), ANNA)
+    await writes.aclose()

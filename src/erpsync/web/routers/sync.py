@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,6 +22,7 @@ from erpsync.domain.schedule import (
     MIN_PRIORITY,
 )
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
+from erpsync.services.events import Event
 from erpsync.services.status import MAX_RUNS
 from erpsync.web.deps import AdminUser, ControlDep, CurrentUser, ServicesDep, StatusDep
 from erpsync.web.inputs import WholeNumber
@@ -154,10 +156,17 @@ async def events(services: ServicesDep, user: CurrentUser) -> EventSourceRespons
     async def stream() -> AsyncIterator[bytes]:
         async with services.events.subscribe() as queue:
             yield ServerSentEvent(json.dumps({"subscribed": True}), event="hello").encode()
-            while True:
-                events = [await queue.get()]
-                while not queue.empty():
-                    events.append(queue.get_nowait())
-                yield b"".join(event_message(event, user.id) for event in events)
+            async for chunk in event_writes(queue, user.id):
+                yield chunk
 
     return EventSourceResponse(stream(), ping=15)
+
+
+async def event_writes(queue: asyncio.Queue[Event], viewer: int) -> AsyncIterator[bytes]:
+    """The stream's writes for ``viewer``: each one every step queued by the time it is made,
+    waiting for the next step when none is."""
+    while True:
+        events = [await queue.get()]
+        while not queue.empty():
+            events.append(queue.get_nowait())
+        yield b"".join(event_message(event, viewer) for event in events)
