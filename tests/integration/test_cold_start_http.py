@@ -78,17 +78,14 @@ def started(demo_erp: DemoErp, data_dir: Path, agent: str) -> Iterator[FirstStar
 
 
 @pytest.fixture
-def first_start(
-    demo_erp: DemoErp, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> Iterator[FirstStart]:
+def first_start(demo_erp: DemoErp, tmp_path: Path) -> Iterator[FirstStart]:
     """The first start, on an empty database."""
-    caplog.set_level("INFO", logger="erpsync.coordination")
     with started(demo_erp, tmp_path, "agente") as app:
         yield app
 
 
 def test_an_empty_database_is_hydrated_at_once_and_the_form_finds_products_and_prices(
-    first_start: FirstStart, demo_erp: DemoErp, caplog: pytest.LogCaptureFixture
+    first_start: FirstStart, demo_erp: DemoErp
 ) -> None:
     status = first_start.hydrated()
 
