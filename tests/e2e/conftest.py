@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, BrowserContext, Playwright, Request, sy
 
 from erpsync.testing.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.live_app import Agent, CoordinationLog, LiveApp, coordination_log, live_app
+from tests.e2e.pages import close_tab
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 #: Long enough that only a goodbye beacon (not lease expiry) ends a session within a test's
@@ -147,7 +148,7 @@ def contexts(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Conte
             page.screenshot(path=str(_screenshot_name(request.node, index)), full_page=True)
     for context in made:
         for page in context.pages:
-            page.close()  # as a user closes a tab: the form says goodbye
+            close_tab(page)  # the form says goodbye
     _say_lost_goodbyes(opened)
     try:
         for app in apps:

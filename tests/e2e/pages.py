@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 SAVED_ONE = "✅ Bozza salvata! (1 bozza totale)"
+
+
+def close_tab(page: Page) -> None:
+    """Close the tab as a user does: through the page's own close (``beforeunload``, then
+    ``pagehide``, where the form says goodbye). Playwright's default close ends the tab from
+    outside, and a goodbye beacon sent then may not leave before the browser context closes
+    (seen on a busy machine: the last tab's session stayed open). It does not wait for the tab
+    to be gone: what the goodbye changes is for the caller to wait for (a tab closed so may still
+    be listed among its context's pages, and closing it again does nothing)."""
+    if page.is_closed():
+        return
+    try:
+        page.close(run_before_unload=True)
+    except PlaywrightError:
+        if not page.is_closed():
+            raise
 
 
 def saved_banner(count: int) -> str:

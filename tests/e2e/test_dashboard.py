@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import ContextFactory
 from tests.e2e.helpers import erp_admin, make_draft
 from tests.e2e.live_app import Agent, LiveApp
-from tests.e2e.pages import OrderForm
+from tests.e2e.pages import OrderForm, close_tab
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +39,7 @@ def test_the_dashboard_follows_the_order_form_and_the_queue_live(
     expect(waiting).to_have_text("in pausa: un modulo ordine è aperto")
     runs_before = dashboard.locator("#timeline-chart rect.run[data-type='ddt']").count()
 
-    form_page.close()
+    close_tab(form_page)
     expect(dashboard.locator("#smart-sessions")).to_have_text("0")
     expect(dashboard.locator("#smart-paused")).to_have_text("no")
     expect(ddt_status).to_have_attribute("data-status", "completed")
@@ -48,6 +48,10 @@ def test_the_dashboard_follows_the_order_form_and_the_queue_live(
         runs_before + 1
     )
     expect(dashboard.locator("#smart-last")).to_contain_text("letti")
+
+
+#: How long each ERP page takes while a sync is made to give way.
+SLOW_PAGE_S = 5
 
 
 def test_why_a_sync_gives_way_and_why_it_waits_read_in_the_pages_language(
@@ -63,7 +67,7 @@ def test_why_a_sync_gives_way_and_why_it_waits_read_in_the_pages_language(
     with erp_admin(live) as erp:
         # Each page takes this long: products is "stopping" from the form's opening to the end
         # of its page in flight, which must outlast the form page's own loading on a busy machine.
-        erp.patch("/admin/faults", json={"slow_page_seconds": 5}).raise_for_status()
+        erp.patch("/admin/faults", json={"slow_page_seconds": SLOW_PAGE_S}).raise_for_status()
         try:
             live.api.post("/api/sync/products", json={"mode": "full"}).raise_for_status()
             expect(italian.locator("#current-detail")).to_contain_text("Prodotti")
@@ -77,11 +81,13 @@ def test_why_a_sync_gives_way_and_why_it_waits_read_in_the_pages_language(
             )
             italian_wait = italian.locator("#queue-list li[data-type='products'] .reason")
             english_wait = english.locator("#queue-list li[data-type='products'] .reason")
-            expect(italian_wait).to_have_text("in pausa: un modulo ordine è aperto")
-            expect(english_wait).to_have_text("paused: an order form is open")
+            # in line once its page in flight has ended: up to a whole page after "stopping"
+            waited = (SLOW_PAGE_S + 5) * 1000
+            expect(italian_wait).to_have_text("in pausa: un modulo ordine è aperto", timeout=waited)
+            expect(english_wait).to_have_text("paused: an order form is open", timeout=waited)
         finally:
             erp.patch("/admin/faults", json={"slow_page_seconds": 0}).raise_for_status()
-    form.close()
+    close_tab(form)
     live.wait_sessions(0, paused=False)
     live.wait_idle()
 

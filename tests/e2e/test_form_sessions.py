@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import IDLE_TIMEOUT_S, LEASE_S, ContextFactory
 from tests.e2e.live_app import Agent, LiveApp, fields
-from tests.e2e.pages import OrderForm
+from tests.e2e.pages import OrderForm, close_tab
 
 pytestmark = pytest.mark.e2e
 
@@ -28,9 +28,9 @@ def test_scenario_12_two_tabs_count_as_two_sessions(
     live.wait_sessions(2, paused=True)
     assert first_form.session_id != second_form.session_id
 
-    first.close()
+    close_tab(first)
     live.wait_sessions(1, paused=True, timeout=GOODBYE_S)
-    second.close()
+    close_tab(second)
     live.wait_sessions(0, paused=False, timeout=GOODBYE_S)
 
 
