@@ -246,15 +246,21 @@ class ClusterNode:
     ) -> None:
         local, lease = self.local, self._lease
         self.local = None
-        if local is not None:
-            self._events.emit(
-                EventAction.ROLE_RELEASED, self._clock.now(), node=self.name, reason=reason
-            )
-            await local.orchestrator.stop(grace_s=grace_s)
-            self._fence.drop()
-        if release and lease is not None and lease.holder == self.name:
-            await asyncio.to_thread(self._leases.release, self.name, lease.epoch, self._clock.now())
-        self._lease = None
+        try:
+            if local is not None:
+                await local.orchestrator.stop(grace_s=grace_s)
+                self._fence.drop()
+            if release and lease is not None and lease.holder == self.name:
+                await asyncio.to_thread(
+                    self._leases.release, self.name, lease.epoch, self._clock.now()
+                )
+            self._lease = None
+        finally:
+            # Said once it is so: the running sync has given way (its own step comes first).
+            if local is not None:
+                self._events.emit(
+                    EventAction.ROLE_RELEASED, self._clock.now(), node=self.name, reason=reason
+                )
 
     # -- holding the role -------------------------------------------------------------------
 

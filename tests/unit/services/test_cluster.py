@@ -20,7 +20,7 @@ from erpsync.domain.commands import (
     RequestAll,
     RequestSync,
 )
-from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
+from erpsync.domain.types import SyncMode, SyncType, Trigger, TypeSchedule
 from erpsync.errors import InvalidCommandError, InvalidScheduleError
 from erpsync.ports import LeaseStore
 from erpsync.services.cluster import ClusterNode, NodeTimings
@@ -180,6 +180,28 @@ async def test_when_the_holder_stops_the_other_node_takes_over_with_the_next_epo
     assert b.orchestrator.snapshot().anchor == (await b.control.snapshot()).anchor
     assert b.orchestrator.snapshot().last_fired == fired, "ticks already fired are not repeated"
     await b.stop()
+
+
+async def test_a_holder_stopping_says_it_let_go_once_its_running_sync_has_given_way(
+    deployment: Deployment, world: World
+) -> None:
+    a = deployment.a
+    await a.tick()
+    assert a.orchestrator is not None
+    world.source.gate(SyncType.PRODUCTS)
+    await a.orchestrator.handle(RequestSync(SyncType.PRODUCTS, SyncMode.FULL, Trigger.MANUAL))
+    await world.until(world.blocked_on(SyncType.PRODUCTS), "products waits for its first page")
+
+    stopping = asyncio.ensure_future(a.stop())
+    await world.settle()
+    assert not stopping.done(), "the page in flight is waited for"
+    world.source.open(SyncType.PRODUCTS)
+    await stopping
+
+    steps = [e.action.value for e in deployment.events["node-a"].recent]
+    assert steps.index("sync_preempted") < steps.index("role_released")
+    lease = deployment.leases.current()
+    assert lease is not None and lease.expires_at <= world.clock.now(), "released"
 
 
 async def test_a_holder_that_vanishes_is_replaced_once_its_lease_expires(
