@@ -325,3 +325,26 @@ def test_what_is_typed_before_the_form_is_ready_is_searched(
 
     option = page.locator("#customer-results li[data-index]", has_text=customer["code"])
     expect(option.first).to_be_visible()
+
+
+def test_a_customer_the_form_opens_with_drops_what_was_typed_before_it_was_ready(
+    live: LiveApp, agent: Agent, contexts: ContextFactory
+) -> None:
+    """ "Nuovo ordine" from a card: the customer is chosen as the form gets ready, so a search
+    typed meanwhile is not run (no request, no list behind the chosen customer)."""
+    chosen, typed = customers_of(live, agent, 2)
+    page = contexts(live, agent).new_page()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/customers?" in r.url else None)
+    page.clock.install()  # the search's debounce runs when the test says
+    script = HeldScript(page, "device.js")
+    page.goto(f"{live.url}/orders/new?customer={chosen['code']}", wait_until="commit")
+    page.locator("#customer-search").fill(typed["name"])
+    script.release()
+
+    OrderForm(page, live.url).expect_smart_sync("done")
+    expect(page.locator("#customer-name")).to_have_text(chosen["name"])
+    page.clock.run_for(2_000)  # well past the debounce
+    with page.expect_request(lambda r: "/api/customers?" in r.url):
+        page.locator("#customer-change").click()  # the agent asks for the list after all
+    assert len(asked) == 1, f"only the list asked for: {asked}"

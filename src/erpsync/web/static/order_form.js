@@ -93,6 +93,7 @@ function setNotice(text, kind) {
 // -- customer ---------------------------------------------------------------------------------
 
 function chooseCustomer(customer) {
+  customerPicker.cancel();
   state.customer = customer;
   $("customer-name").textContent = customer.name;
   const place = [customer.city, customer.province && `(${customer.province})`]

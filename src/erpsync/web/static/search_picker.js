@@ -28,9 +28,18 @@ export class SearchPicker {
       const option = event.target.closest("li[data-index]");
       if (option) this.pick(Number(option.dataset.index));
     });
-    // Typed before the page's script was ready (a slow phone, the device's store still
-    // opening): that input event came before this listener, so the search runs now.
-    if (document.activeElement === input && input.value.trim()) this.schedule();
+    // Focused, maybe typed in, before the page's script was ready (a slow phone, the device's
+    // store still opening): those events came before these listeners, so the search runs now.
+    if (document.activeElement === input) this.schedule();
+  }
+
+  // The choice was made otherwise (a customer given by the page, a draft opened): a search
+  // still to come or in flight is dropped, and its list with it.
+  cancel() {
+    clearTimeout(this.timer);
+    if (this.controller) this.controller.abort();
+    this.controller = null;
+    this.hide();
   }
 
   schedule() {
