@@ -201,37 +201,54 @@ class Wave:
         if not goodbyes:
             return
         url = goodbyes[0][0].client.base_url
-        assert url.host and url.port, "the server's address"
-        connections = await asyncio.gather(
-            *(asyncio.open_connection(url.host, url.port) for _ in goodbyes)
+        assert url.scheme == "http" and url.host and url.port, f"plain HTTP only: {url}"
+        opened = await asyncio.gather(
+            *(
+                asyncio.wait_for(asyncio.open_connection(url.host, url.port), REQUEST_TIMEOUT_S)
+                for _ in goodbyes
+            ),
+            return_exceptions=True,
         )
         started = time.perf_counter()
-        for (_, request, _), (_, writer) in zip(goodbyes, connections, strict=True):
-            writer.write(request)  # on the socket at once: nothing is buffered yet
+        for (_, request, _), connection in zip(goodbyes, opened, strict=True):
+            if not isinstance(connection, BaseException):
+                connection[1].write(request)  # on the socket at once: nothing is buffered yet
         await asyncio.gather(
-            *(self._answer(g, c, started) for g, c in zip(goodbyes, connections, strict=True))
+            *(self._answer(g, c, started) for g, c in zip(goodbyes, opened, strict=True))
         )
 
     async def _answer(
         self,
         goodbye: tuple[FormTab, bytes, bool],
-        connection: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+        connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | BaseException,
         started: float,
     ) -> None:
         tab, _, was_known = goodbye
-        reader, writer = connection
         answer: dict[str, Any] | None = None
+        if isinstance(connection, BaseException):  # never sent: the connection failed
+            self.recorder.sample(WAVE, started, type(connection).__name__)
+            tab.goodbye_answered(answer, was_known)
+            return
+        reader, writer = connection
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT_S)
             status, length = _status_and_length(head)
-            body = await asyncio.wait_for(reader.readexactly(length), REQUEST_TIMEOUT_S)
+            # asked with Connection: close, an answer of no stated length ends with the connection
+            read = reader.read() if length is None else reader.readexactly(length)
+            body = await asyncio.wait_for(read, REQUEST_TIMEOUT_S)
             ended = time.perf_counter()
             if status >= 400:
                 self.recorder.sample(WAVE, started, f"HTTP {status}", ended=ended)
             else:
                 answer = json.loads(body)
                 self.recorder.sample(WAVE, started, ended=ended)
-        except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError) as exc:
+        except (
+            OSError,
+            TimeoutError,
+            ValueError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+        ) as exc:
             self.recorder.sample(WAVE, started, type(exc).__name__)
         finally:
             writer.close()
@@ -240,19 +257,22 @@ class Wave:
         tab.goodbye_answered(answer, was_known)
 
 
-def _status_and_length(head: bytes) -> tuple[int, int]:
-    """An HTTP/1.1 answer's status and ``Content-Length``, from its head.
+def _status_and_length(head: bytes) -> tuple[int, int | None]:
+    """An HTTP/1.1 answer's status and ``Content-Length`` (``None``: not stated), from its head.
 
     Raises:
-        ValueError: a head without either.
+        ValueError: a head with no status line.
     """
     status_line, *fields = head.decode("latin-1").split("\r\n")
-    status = int(status_line.split(" ", 2)[1])
+    version, _, rest = status_line.partition(" ")
+    if not version.startswith("HTTP/"):
+        raise ValueError(f"not an HTTP answer: {status_line[:80]!r}")
+    status = int(rest[:3])
     for line in fields:
         name, _, value = line.partition(":")
         if name.strip().lower() == "content-length":
             return status, int(value)
-    raise ValueError("an answer without Content-Length")
+    return status, None
 
 
 @dataclass

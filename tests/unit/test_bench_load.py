@@ -283,6 +283,7 @@ async def test_the_wave_sends_every_goodbye_before_any_answer_and_reads_each_one
     bench: SimpleNamespace,
 ) -> None:
     agents = bench.load_agents
+    sessions = ("one", "two", "refused", "unsized", "garbled")
     arrived: list[dict[str, str]] = []
     everyone_in = asyncio.Event()
 
@@ -292,16 +293,14 @@ async def test_the_wave_sends_every_goodbye_before_any_answer_and_reads_each_one
         length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
         body = json.loads(await reader.readexactly(length))
         arrived.append(body)
-        if len(arrived) == 3:
+        if len(arrived) == len(sessions):
             everyone_in.set()
         await asyncio.wait_for(everyone_in.wait(), 10)  # no answer before the last goodbye
-        status, answer = (409, {}) if body["session_id"] == "refused" else (200, {"closed": False})
-        payload = json.dumps(answer).encode()
-        writer.write(
-            b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
-            % (status, len(payload))
-            + payload
-        )
+        session = body["session_id"]
+        status, payload = (409, b"{}") if session == "refused" else (200, b'{"closed": false}')
+        sized = b"" if session == "unsized" else b"Content-Length: %d\r\n" % len(payload)
+        answer = b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\n%s\r\n" % (status, sized)
+        writer.write(b"nonsense\r\n\r\n" if session == "garbled" else answer + payload)
         await writer.drain()
         writer.close()
 
@@ -311,22 +310,44 @@ async def test_the_wave_sends_every_goodbye_before_any_answer_and_reads_each_one
     wave = agents.Wave(recorder)
     clients = []
     async with listening:
-        for n, session in enumerate(("one", "two", "refused")):
+        for n, session in enumerate(sessions):
             client = httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer t-{n}"}
             )
             clients.append(client)
             tab = agents.FormTab(client, recorder, tally, f"agent{n}", id=session)
-            wave.join(tab, {"session_id": session, "instance": "i"}, was_known=n == 0)
+            wave.join(tab, {"session_id": session, "instance": "i"}, was_known=n in (0, 3))
         await wave.send()
     for client in clients:
         await client.aclose()
 
-    assert sorted(b["session_id"] for b in arrived) == ["one", "refused", "two"]
-    assert [s.route for s in recorder.samples] == [agents.WAVE] * 3
-    assert sorted(str(s.error) for s in recorder.samples) == ["HTTP 409", "None", "None"]
-    assert tally.not_closed == 1  # the one known to be open, answered closed=false
+    assert sorted(b["session_id"] for b in arrived) == sorted(sessions)
+    assert [s.route for s in recorder.samples] == [agents.WAVE] * len(sessions)
+    errors = sorted(str(s.error) for s in recorder.samples)
+    assert errors == ["HTTP 409", "None", "None", "None", "ValueError"]
+    assert tally.not_closed == 2  # the two known to be open, answered closed=false
     assert len(wave) == 0
+
+
+async def test_a_goodbye_whose_connection_fails_is_an_error_of_the_wave(
+    bench: SimpleNamespace,
+) -> None:
+    agents = bench.load_agents
+    listening = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = listening.sockets[0].getsockname()[1]
+    listening.close()
+    await listening.wait_closed()  # nobody listens there any more
+    recorder, tally = agents.Recorder(), bench.load_report.Tally()
+    wave = agents.Wave(recorder)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", headers={"Authorization": "Bearer t"}
+    ) as client:
+        wave.join(agents.FormTab(client, recorder, tally, "agent"), {"session_id": "s"}, True)
+        await wave.send()
+
+    assert [(s.route, s.error) for s in recorder.samples] == [
+        (agents.WAVE, "ConnectionRefusedError")
+    ]
 
 
 def a_few_agents(bench: SimpleNamespace, **overrides: object) -> object:

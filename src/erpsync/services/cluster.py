@@ -248,15 +248,18 @@ class ClusterNode:
         self.local = None
         try:
             if local is not None:
-                await local.orchestrator.stop(grace_s=grace_s)
-                self._fence.drop()
+                try:
+                    await local.orchestrator.stop(grace_s=grace_s)
+                finally:
+                    self._fence.drop()
             if release and lease is not None and lease.holder == self.name:
                 await asyncio.to_thread(
                     self._leases.release, self.name, lease.epoch, self._clock.now()
                 )
             self._lease = None
         finally:
-            # Said once it is so: the running sync has given way (its own step comes first).
+            # Said once this node no longer acts as the holder: its running sync has given way
+            # (that step comes first). A lease whose release failed runs out on its own.
             if local is not None:
                 self._events.emit(
                     EventAction.ROLE_RELEASED, self._clock.now(), node=self.name, reason=reason
