@@ -6,7 +6,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from erpsync.adapters.db.drafts import SqlDraftStore
 from erpsync.adapters.db.mirror_queries import SqlMirrorSearch
@@ -277,3 +279,45 @@ def test_prices_are_the_rows_valid_on_the_day(search: SqlMirrorSearch) -> None:
     ]
     assert search.prices("P3", TODAY) == []
     assert search.prices("P9", TODAY) == []
+
+
+@pytest.mark.postgres
+def test_a_user_lookup_on_a_connection_the_server_dropped_fails_and_the_next_one_works(
+    postgres_engine: Engine,
+) -> None:
+    """The lookups of every request run at the driver level: a pooled connection the server
+    dropped is invalidated as SQLAlchemy would, not handed out again."""
+    users = SqlUserStore(postgres_engine)
+    anna = users.add("anna", "h", Role.AGENT, "A01", AT)
+    users.add_token(anna.id, "a" * 64, "phone", AT)
+    assert users.by_token("a" * 64) == anna
+    outside = create_engine(postgres_engine.url, poolclass=NullPool)
+    with outside.connect() as conn:  # the server ends every other session of the database
+        ended = conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).all()
+    outside.dispose()
+    assert ended, "the pooled connection was among them"
+
+    with pytest.raises(DBAPIError) as failed:
+        users.by_token("a" * 64)
+    assert failed.value.connection_invalidated
+    assert "a" * 64 not in str(failed.value), "no digest in the message"
+    assert users.by_token("a" * 64) == anna
+    assert users.by_sign_in("nobody", AT) is None
+
+
+@pytest.mark.postgres
+def test_a_user_lookup_the_database_refuses_leaves_the_connection_usable(
+    postgres_engine: Engine,
+) -> None:
+    users = SqlUserStore(postgres_engine)
+    anna = users.add("anna", "h", Role.AGENT, "A01", AT)
+    users.add_token(anna.id, "a" * 64, "phone", AT)
+    with pytest.raises(DBAPIError) as failed:
+        users.by_token("\x00")  # PostgreSQL's text holds no NUL
+    assert not failed.value.connection_invalidated
+    assert users.by_token("a" * 64) == anna

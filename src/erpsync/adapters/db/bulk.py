@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Engine, Select, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.dml import Insert, UpdateBase
 
 
@@ -125,7 +128,7 @@ class CompiledStatement:
     driver, without SQLAlchemy's per-execution work (the page checkpoint's update, once a
     page, costs several times the page's own lookup through ``Connection.execute``)."""
 
-    def __init__(self, engine: Engine, statement: UpdateBase) -> None:
+    def __init__(self, engine: Engine, statement: UpdateBase | Select[Any]) -> None:
         dialect = engine.dialect
         compiled = statement.compile(dialect=dialect)
         self._sql = str(compiled)
@@ -137,16 +140,83 @@ class CompiledStatement:
             for name in names
         ]
 
-    def execute(self, conn: Connection, params: Mapping[str, Any]) -> None:
+    def parameters(self, params: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        """``params`` as the driver takes them, each through its column's bind processor."""
         # None goes through the processor too, as SQLAlchemy sends it (JSON's None is 'null')
         values = [
             params[name] if process is None else process(params[name])
             for name, process in self._processors
         ]
         if self._positional:
-            conn.exec_driver_sql(self._sql, tuple(values))
-        else:
-            conn.exec_driver_sql(self._sql, dict(zip(self._names, values, strict=True)))
+            return tuple(values)
+        return dict(zip(self._names, values, strict=True))
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> None:
+        conn.exec_driver_sql(self._sql, self.parameters(params))
+
+    @property
+    def sql(self) -> str:
+        return self._sql
+
+
+class DriverRead:
+    """A query of one row that every request runs (the user behind a token or a sign-in), run
+    on a pooled connection at the driver level: through ``Connection.execute`` one cost 139 µs
+    of CPU on PostgreSQL and 34 µs on SQLite, on the driver's own cursor 70-80 µs and a few.
+
+    On PostgreSQL the connection reads in autocommit, so no transaction is begun (and none
+    rolled back as the pool takes it back). A connection the database dropped is invalidated,
+    as SQLAlchemy's own execution would: the pool does not hand it out again. Only plain
+    columns (the driver's values are returned as they come)."""
+
+    def __init__(self, engine: Engine, statement: Select[Any]) -> None:
+        self._engine = engine
+        self._statement = CompiledStatement(engine, statement)
+        self._autocommit = engine.dialect.name == "postgresql"
+
+    def first(self, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        values = self._statement.parameters(params)
+        raw = self._engine.raw_connection()
+        try:
+            return self._first(raw, values)
+        finally:
+            raw.close()  # back to the pool (or discarded, once invalidated)
+
+    def _first(
+        self, raw: PoolProxiedConnection, values: tuple[Any, ...] | dict[str, Any]
+    ) -> tuple[Any, ...] | None:
+        dialect = self._engine.dialect
+        driver = raw.driver_connection
+        cursor = None
+        try:
+            if self._autocommit:
+                driver.autocommit = True  # type: ignore[union-attr]
+            cursor = raw.cursor()
+            cursor.execute(self._statement.sql, values)
+            row = cursor.fetchone()
+            cursor.close()
+            if self._autocommit:
+                driver.autocommit = False  # type: ignore[union-attr]
+        except dialect.loaded_dbapi.Error as error:
+            dropped = dialect.is_disconnect(error, raw.dbapi_connection, cursor)
+            if dropped:
+                raw.invalidate(error)
+            else:  # the connection is sound: it goes back as the pool gave it
+                with contextlib.suppress(dialect.loaded_dbapi.Error):
+                    driver.rollback()  # type: ignore[union-attr]
+                    if self._autocommit:
+                        driver.autocommit = False  # type: ignore[union-attr]
+            # as SQLAlchemy's own execution raises it; the parameters (digests) are kept out
+            raise DBAPIError.instance(
+                self._statement.sql,
+                values,
+                error,
+                dialect.loaded_dbapi.Error,
+                hide_parameters=True,
+                connection_invalidated=dropped,
+                dialect=dialect,
+            ) from error
+        return None if row is None else tuple(row)
 
 
 class KeyList:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from erpsync.adapters.db.engine import reading
+from erpsync.adapters.db.bulk import DriverRead
 from erpsync.adapters.db.tables import api_tokens, login_failures, sign_ins, users
 from erpsync.domain.users import Credentials, Role, TokenInfo, User
 from erpsync.errors import UserExistsError
@@ -17,18 +17,26 @@ from erpsync.errors import UserExistsError
 TOKEN_ID_LENGTH = 12
 
 
-#: The two lookups of every request, built once (building a statement costs more than
-#: running it from SQLAlchemy's compiled cache).
+#: The two lookups of every request, at the driver level (:class:`DriverRead`): the user's
+#: plain columns, as :func:`_user` reads them.
+_USER_COLUMNS = (users.c.id, users.c.name, users.c.role, users.c.agent_code)
 _BY_TOKEN = (
-    select(users)
+    select(*_USER_COLUMNS)
     .join(api_tokens, api_tokens.c.user_id == users.c.id)
     .where(api_tokens.c.digest == bindparam("digest"))
 )
 _BY_SIGN_IN = (
-    select(users)
+    select(*_USER_COLUMNS)
     .join(sign_ins, sign_ins.c.user_id == users.c.id)
     .where(sign_ins.c.digest == bindparam("digest"), sign_ins.c.expires_at > bindparam("now"))
 )
+
+
+def _looked_up(row: tuple[Any, ...] | None) -> User | None:
+    if row is None:
+        return None
+    user_id, name, role, agent_code = row
+    return User(user_id, name, Role(role), agent_code)
 
 
 def _user(row: Any) -> User:
@@ -38,6 +46,8 @@ def _user(row: Any) -> User:
 class SqlUserStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._by_token = DriverRead(engine, _BY_TOKEN)
+        self._by_sign_in = DriverRead(engine, _BY_SIGN_IN)
 
     def add(
         self,
@@ -91,9 +101,7 @@ class SqlUserStore:
             )
 
     def by_token(self, digest: str) -> User | None:
-        with reading(self._engine) as conn:
-            row = conn.execute(_BY_TOKEN, {"digest": digest}).first()
-        return None if row is None else _user(row)
+        return _looked_up(self._by_token.first({"digest": digest}))
 
     def tokens(self, user_id: int) -> list[TokenInfo]:
         query = (
@@ -130,9 +138,7 @@ class SqlUserStore:
             )
 
     def by_sign_in(self, digest: str, now: datetime) -> User | None:
-        with reading(self._engine) as conn:
-            row = conn.execute(_BY_SIGN_IN, {"digest": digest, "now": now}).first()
-        return None if row is None else _user(row)
+        return _looked_up(self._by_sign_in.first({"digest": digest, "now": now}))
 
     def end_sign_in(self, digest: str) -> None:
         with self._engine.begin() as conn:
