@@ -4,7 +4,9 @@ translate."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -300,3 +302,13 @@ def event_message(event: Event, viewer: int) -> bytes:
     others, mine = _MESSAGES.of(event)
     owner = event.fields.get("owner")
     return mine if owner is not None and owner == viewer else others
+
+
+async def event_writes(queue: asyncio.Queue[Event], viewer: int) -> AsyncIterator[bytes]:
+    """The stream's writes for ``viewer``: each one every step queued by the time it is made,
+    waiting for the next step when none is."""
+    while True:
+        events = [await queue.get()]
+        while not queue.empty():
+            events.append(queue.get_nowait())
+        yield b"".join(event_message(event, viewer) for event in events)

@@ -14,8 +14,7 @@ from erpsync.domain.snapshot import OrderView
 from erpsync.services.events import Event, EventAction
 from erpsync.services.status import build_report
 from erpsync.web import sync_json
-from erpsync.web.routers.sync import event_writes
-from erpsync.web.sync_json import event_json, orders_json
+from erpsync.web.sync_json import event_json, event_writes, orders_json
 from tests.unit.adapters.test_metrics import idle_snapshot
 from tests.unit.services.test_status import ROLE
 

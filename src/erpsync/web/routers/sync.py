@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,13 +21,12 @@ from erpsync.domain.schedule import (
     MIN_PRIORITY,
 )
 from erpsync.domain.types import SyncMode, SyncType, TypeSchedule
-from erpsync.services.events import Event
 from erpsync.services.status import MAX_RUNS
 from erpsync.web.deps import AdminUser, ControlDep, CurrentUser, ServicesDep, StatusDep
 from erpsync.web.inputs import WholeNumber
 from erpsync.web.openapi import errors
 from erpsync.web.sync_json import (
-    event_message,
+    event_writes,
     requested_json,
     run_json,
     schedule_json,
@@ -160,13 +158,3 @@ async def events(services: ServicesDep, user: CurrentUser) -> EventSourceRespons
                 yield chunk
 
     return EventSourceResponse(stream(), ping=15)
-
-
-async def event_writes(queue: asyncio.Queue[Event], viewer: int) -> AsyncIterator[bytes]:
-    """The stream's writes for ``viewer``: each one every step queued by the time it is made,
-    waiting for the next step when none is."""
-    while True:
-        events = [await queue.get()]
-        while not queue.empty():
-            events.append(queue.get_nowait())
-        yield b"".join(event_message(event, viewer) for event in events)
