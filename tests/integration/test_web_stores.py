@@ -308,6 +308,7 @@ def test_a_user_lookup_on_a_connection_the_server_dropped_fails_and_the_next_one
     assert "a" * 64 not in str(failed.value), "no digest in the message"
     assert users.by_token("a" * 64) == anna
     assert users.by_sign_in("nobody", AT) is None
+    _assert_pooled_connection_transactional(postgres_engine)
 
 
 @pytest.mark.postgres
@@ -320,4 +321,13 @@ def test_a_user_lookup_the_database_refuses_leaves_the_connection_usable(
     with pytest.raises(DBAPIError) as failed:
         users.by_token("\x00")  # PostgreSQL's text holds no NUL
     assert not failed.value.connection_invalidated
+    _assert_pooled_connection_transactional(postgres_engine)
     assert users.by_token("a" * 64) == anna
+    _assert_pooled_connection_transactional(postgres_engine)
+
+
+def _assert_pooled_connection_transactional(engine: Engine) -> None:
+    """The connection a lookup used (the pool hands out the last one back) is back out of
+    autocommit: a transaction begun on it rolls back."""
+    with engine.connect() as conn:
+        assert conn.connection.driver_connection.autocommit is False  # type: ignore[union-attr]

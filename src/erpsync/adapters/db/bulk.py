@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from itertools import chain
@@ -186,26 +185,24 @@ class DriverRead:
         self, raw: PoolProxiedConnection, values: tuple[Any, ...] | dict[str, Any]
     ) -> tuple[Any, ...] | None:
         dialect = self._engine.dialect
-        driver = raw.driver_connection
+        driver: Any = raw.driver_connection
         cursor = None
         try:
             if self._autocommit:
-                driver.autocommit = True  # type: ignore[union-attr]
-            cursor = raw.cursor()
-            cursor.execute(self._statement.sql, values)
-            row = cursor.fetchone()
-            cursor.close()
-            if self._autocommit:
-                driver.autocommit = False  # type: ignore[union-attr]
+                driver.autocommit = True
+            try:
+                cursor = raw.cursor()
+                cursor.execute(self._statement.sql, values)
+                row = cursor.fetchone()
+            finally:
+                if cursor is not None:
+                    cursor.close()
+                if self._autocommit and not driver.closed:
+                    driver.autocommit = False  # the pool hands it out as it took it
         except dialect.loaded_dbapi.Error as error:
             dropped = dialect.is_disconnect(error, raw.dbapi_connection, cursor)
             if dropped:
                 raw.invalidate(error)
-            else:  # the connection is sound: it goes back as the pool gave it
-                with contextlib.suppress(dialect.loaded_dbapi.Error):
-                    driver.rollback()  # type: ignore[union-attr]
-                    if self._autocommit:
-                        driver.autocommit = False  # type: ignore[union-attr]
             # as SQLAlchemy's own execution raises it; the parameters (digests) are kept out
             raise DBAPIError.instance(
                 self._statement.sql,

@@ -90,8 +90,9 @@ def _checked_if_idle(engine: Engine) -> Callable[[Any, Any, Any], None]:
 
 def reading(engine: Engine) -> Connection:
     """A connection for one statement that only reads, in autocommit: no transaction is begun,
-    so none is rolled back after it (on PostgreSQL, a round trip less; every request's user
-    lookup is one)."""
+    so none is rolled back after it (on PostgreSQL, a round trip less; an offline slice's
+    reads are such). The user lookups of every request go further, at the driver level
+    (:class:`~erpsync.adapters.db.bulk.DriverRead`)."""
     connection = engine.connect()
     if engine.dialect.name == "sqlite":  # it begins none for a read anyway; switching costs
         return connection

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -32,15 +32,21 @@ _BY_SIGN_IN = (
 )
 
 
-def _looked_up(row: tuple[Any, ...] | None) -> User | None:
-    if row is None:
-        return None
-    user_id, name, role, agent_code = row
-    return User(user_id, name, Role(role), agent_code)
-
-
 def _user(row: Any) -> User:
     return User(row.id, row.name, Role(row.role), row.agent_code)
+
+
+class _UserRow(NamedTuple):
+    """A lookup's row (:data:`_USER_COLUMNS`), named as :func:`_user` reads it."""
+
+    id: int
+    name: str
+    role: str
+    agent_code: str | None
+
+
+def _looked_up(row: tuple[Any, ...] | None) -> User | None:
+    return None if row is None else _user(_UserRow(*row))
 
 
 class SqlUserStore:
